@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from pipeline import config as C
 from pipeline.geometry import Point, Rect
 
 BoxState = Literal["marked", "empty", "uncertain"]
@@ -126,6 +127,36 @@ class PageIdentity:
     version: int
     page: int
     serial: str | None = None
+
+
+def format_page_code(identity: PageIdentity) -> str:
+    """The QR payload printed on every page: "ANK1/<form>/<version>/<page>/<serial or ->"."""
+    return f"{C.QR_PREFIX}/{identity.form}/{identity.version}/{identity.page}/{identity.serial or '-'}"
+
+
+def parse_page_code(payload: str) -> PageIdentity | None:
+    """Inverse of format_page_code; None when the payload is not one of our page codes."""
+    parts = payload.strip().split("/")
+    if len(parts) != 5 or parts[0] != C.QR_PREFIX or not parts[2].isdigit() or not parts[3].isdigit():
+        return None
+    return PageIdentity(parts[1], int(parts[2]), int(parts[3]), None if parts[4] == "-" else parts[4])
+
+
+# --- page furniture shared by every form: where markers and the page code are printed ---------------
+
+def standard_markers() -> tuple[MarkerGeom, ...]:
+    """The four ArUco markers, ids 0-3 clockwise from the top-left corner."""
+    s, i = C.MARKER_SIZE_MM * C.PT_PER_MM, C.MARKER_INSET_MM * C.PT_PER_MM
+    w, h = C.PAGE_WIDTH_PT, C.PAGE_HEIGHT_PT
+    corners = ((i, i), (w - i - s, i), (w - i - s, h - i - s), (i, h - i - s))
+    return tuple(MarkerGeom(mid, Rect(x, y, s, s)) for mid, (x, y) in zip(C.MARKER_IDS, corners, strict=True))
+
+
+def standard_code_rect() -> Rect:
+    """The QR page code's square (incl. quiet zone), top right, left of marker 1."""
+    s = C.QR_SIZE_MM * C.PT_PER_MM
+    x = C.PAGE_WIDTH_PT - (C.MARKER_INSET_MM + C.MARKER_SIZE_MM + 2.0) * C.PT_PER_MM - s
+    return Rect(x, (C.MARKER_INSET_MM - 1.5) * C.PT_PER_MM, s, s)
 
 
 # --- reading a scan ------------------------------------------------------------------------------

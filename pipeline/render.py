@@ -36,6 +36,9 @@ from pipeline.records import (
     PageGeometry,
     PageIdentity,
     TextAreaGeom,
+    format_page_code,
+    standard_code_rect,
+    standard_markers,
 )
 
 FONT = "DejaVuSans"
@@ -106,23 +109,6 @@ class Composition:
 
 
 # --- page furniture ----------------------------------------------------------------------------
-
-def marker_rects() -> tuple[MarkerGeom, ...]:
-    s, i = mm(C.MARKER_SIZE_MM), mm(C.MARKER_INSET_MM)
-    w, h = C.PAGE_WIDTH_PT, C.PAGE_HEIGHT_PT
-    corners = ((i, i), (w - i - s, i), (w - i - s, h - i - s), (i, h - i - s))
-    return tuple(MarkerGeom(mid, Rect(x, y, s, s)) for mid, (x, y) in zip(C.MARKER_IDS, corners, strict=True))
-
-
-def code_rect() -> Rect:
-    s = mm(C.QR_SIZE_MM)
-    x = C.PAGE_WIDTH_PT - mm(C.MARKER_INSET_MM + C.MARKER_SIZE_MM + 2.0) - s
-    return Rect(x, mm(C.MARKER_INSET_MM) - mm(1.5), s, s)
-
-
-def page_code(identity: PageIdentity) -> str:
-    return f"{C.QR_PREFIX}/{identity.form}/{identity.version}/{identity.page}/{identity.serial or '-'}"
-
 
 CONTENT_LEFT = mm(C.PAGE_MARGIN_MM)
 CONTENT_RIGHT = C.PAGE_WIDTH_PT - mm(C.PAGE_MARGIN_MM)
@@ -348,7 +334,7 @@ def compose(layout: FormLayout, office: Office, version: int) -> Composition:
     comp = _Composer(layout, office, version)
     items = list(layout.items)
     comp.new_page()
-    for n, item in enumerate(items):
+    for item in items:
         keep = 0.0
         if isinstance(item, Block) and item.kind == "heading":
             keep = mm(25)   # a heading never sits alone at the bottom of a page
@@ -358,9 +344,9 @@ def compose(layout: FormLayout, office: Office, version: int) -> Composition:
     header.append(office.name + (f", {office.address}" if office.address else ""))
     if layout.subtitle:
         header.append(layout.subtitle)
-    markers = marker_rects()
+    markers = standard_markers()
     pages = tuple(
-        PageGeometry(p.number, C.PAGE_WIDTH_PT, C.PAGE_HEIGHT_PT, tuple(p.boxes), tuple(p.areas), markers, code_rect())
+        PageGeometry(p.number, C.PAGE_WIDTH_PT, C.PAGE_HEIGHT_PT, tuple(p.boxes), tuple(p.areas), markers, standard_code_rect())
         for p in comp.pages
     )
     return Composition(pages, tuple(tuple(p.ops) for p in comp.pages), tuple(header))
@@ -442,7 +428,7 @@ def draw_pdf(comp: Composition, form: str, version: int, serials: Sequence[str |
             for m in page.markers:
                 _draw_marker(cv, m, h)
             ident = PageIdentity(form, version, page.number, serial)
-            _draw_qr(cv, page_code(ident), page.code, h)
+            _draw_qr(cv, format_page_code(ident), page.code, h)
             # header: title and office, left of the page code, right of the top-left marker
             hx = mm(C.MARKER_INSET_MM + C.MARKER_SIZE_MM + 3)
             hy = mm(C.MARKER_INSET_MM) + 11
