@@ -1,0 +1,244 @@
+"""The `ankieta` command: a thin click layer over pipeline.run.
+
+Commands call library functions and turn our exceptions into a clean Polish message and a documented exit
+code (README, "Kody wyjścia"). Nothing here decides anything a library function could.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from pipeline import config as C
+from pipeline import run, store
+from pipeline.errors import AnkietaError, ExitCode
+from pipeline.layout import load_layout
+from pipeline.records import geometry_to_dict
+
+F = TypeVar("F", bound=Callable[..., Any])
+CLI_USER = "cli"
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"Błąd: {message}", err=True)
+    sys.exit(code)
+
+
+def handled(func: F) -> F:
+    """Turn library exceptions into messages and exit codes at the edge."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except AnkietaError as exc:
+            fail(exc.message, exc.exit_code)
+        except KeyboardInterrupt:
+            fail("przerwano.", ExitCode.INTERNAL)
+        except Exception as exc:  # an internal error must still end with a message, not a bare traceback
+            traceback.print_exc(file=sys.stderr)
+            fail(f"błąd wewnętrzny programu ({type(exc).__name__}: {exc}). Zgłoś go razem z powyższym opisem.",
+                 ExitCode.INTERNAL)
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def sheets_pl(n: int) -> str:
+    """Polish plural of "arkusz" (1 arkusz, 2-4 arkusze, 5+ arkuszy, 22 arkusze, 12 arkuszy)."""
+    if n == 1:
+        return "1 arkusz"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return f"{n} arkusze"
+    return f"{n} arkuszy"
+
+
+def workspace(ctx: click.Context) -> run.Workspace:
+    home: Path = ctx.obj["home"]
+    return run.open_workspace(home)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"Folder przestrzeni roboczej (domyślnie ${C.HOME_ENV} albo ./{C.DEFAULT_HOME}).")
+@click.version_option(package_name="ankieta")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """ankieta: badanie satysfakcji klientów urzędu (ankiety papierowe i elektroniczne)."""
+    ctx.ensure_object(dict)
+    ctx.obj["home"] = C.home_from_env(home)
+
+
+@main.command()
+@click.pass_context
+@handled
+def init(ctx: click.Context) -> None:
+    """Utwórz przestrzeń roboczą (bazę danych i foldery)."""
+    home: Path = ctx.obj["home"]
+    ws = run.init_workspace(home)
+    click.echo(f"Przestrzeń robocza gotowa: {ws.home.resolve()}")
+    click.echo("Następnie: ankieta office set --name \"Nazwa urzędu\", ankieta office departments add ..., "
+               "ankieta forms pdf lesko-f1")
+
+
+# --- office --------------------------------------------------------------------------------------
+
+@main.group()
+def office() -> None:
+    """Dane urzędu: nazwa, adres, komórki organizacyjne."""
+
+
+@office.command("show")
+@click.option("--json", "as_json", is_flag=True, help="Wypisz jako JSON.")
+@click.pass_context
+@handled
+def office_show(ctx: click.Context, as_json: bool) -> None:
+    """Pokaż dane urzędu."""
+    o = store.get_office(workspace(ctx).db)
+    if as_json:
+        click.echo(json.dumps({"name": o.name, "address": o.address, "respondent": o.respondent, "contact": o.contact,
+                               "departments": [{"id": d.id, "name": d.name} for d in o.departments]},
+                              ensure_ascii=False, indent=2))
+        return
+    click.echo(f"Nazwa:      {o.name}\nAdres:      {o.address}\nKontakt:    {o.contact}\nRespondent: {o.respondent}")
+    click.echo("Komórki organizacyjne:")
+    for d in o.departments:
+        click.echo(f"  {d.id:<14} {d.name}")
+    if not o.departments:
+        click.echo("  (brak; dodaj: ankieta office departments add ID \"Nazwa\")")
+
+
+@office.command("set")
+@click.option("--name", help="Nazwa urzędu, np. \"Urząd Miasta i Gminy Lesko\".")
+@click.option("--address", help="Adres urzędu.")
+@click.option("--respondent", type=click.Choice(["klient", "interesant"]), help="Jak urząd nazywa osoby obsługiwane.")
+@click.option("--contact", help="Kontakt (e-mail, telefon) do deklaracji dostępności i raportów.")
+@click.pass_context
+@handled
+def office_set(ctx: click.Context, **fields: str | None) -> None:
+    """Zmień dane urzędu."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    if not given:
+        fail("podaj co najmniej jedną opcję: --name, --address, --respondent, --contact.", ExitCode.USAGE)
+    store.set_office(workspace(ctx).db, CLI_USER, **given)  # type: ignore[arg-type]
+    click.echo("Zapisano dane urzędu.")
+
+
+@office.group("departments")
+def departments() -> None:
+    """Komórki organizacyjne (lista odpowiedzi w pytaniu o komórkę)."""
+
+
+@departments.command("list")
+@click.pass_context
+@handled
+def departments_list(ctx: click.Context) -> None:
+    for d in store.get_office(workspace(ctx).db).departments:
+        click.echo(f"{d.id}\t{d.name}")
+
+
+@departments.command("add")
+@click.argument("dep_id")
+@click.argument("name")
+@click.pass_context
+@handled
+def departments_add(ctx: click.Context, dep_id: str, name: str) -> None:
+    """Dodaj komórkę: ID (krótki, stały, np. fin) i NAZWA."""
+    store.add_department(workspace(ctx).db, CLI_USER, dep_id, name)
+    click.echo(f"Dodano: {dep_id} – {name}")
+
+
+@departments.command("rename")
+@click.argument("dep_id")
+@click.argument("name")
+@click.pass_context
+@handled
+def departments_rename(ctx: click.Context, dep_id: str, name: str) -> None:
+    store.rename_department(workspace(ctx).db, CLI_USER, dep_id, name)
+    click.echo(f"Zmieniono nazwę: {dep_id} – {name}")
+
+
+@departments.command("remove")
+@click.argument("dep_id")
+@click.pass_context
+@handled
+def departments_remove(ctx: click.Context, dep_id: str) -> None:
+    store.remove_department(workspace(ctx).db, CLI_USER, dep_id)
+    click.echo(f"Usunięto z listy: {dep_id} (dotychczasowe odpowiedzi zostają).")
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+@main.group()
+def forms() -> None:
+    """Formularze: lista, wydruk PDF, geometria."""
+
+
+@forms.command("list")
+@click.pass_context
+@handled
+def forms_list(ctx: click.Context) -> None:
+    """Formularze w folderze forms/ i ich opublikowane wersje."""
+    ws = workspace(ctx)
+    published: dict[str, list[str]] = {}
+    for r in store.list_form_versions(ws.db):
+        published.setdefault(r["form"], []).append(f"v{r['version']} ({r['published_at'][:10]})")
+    for path in sorted(ws.forms_dir.glob("*.y*ml")):
+        versions = published.pop(path.stem, [])
+        click.echo(f"{path.stem:<20} {', '.join(versions) if versions else 'nieopublikowany'}")
+    for form, versions in published.items():
+        click.echo(f"{form:<20} {', '.join(versions)} (brak pliku układu)")
+
+
+@forms.command("pdf")
+@click.argument("form")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Plik PDF (domyślnie printed/).")
+@click.option("--copies", type=click.IntRange(1, 10_000), default=None,
+              help="Liczba ponumerowanych arkuszy; bez tej opcji: wzór do kserowania (bez numeru).")
+@click.pass_context
+@handled
+def forms_pdf(ctx: click.Context, form: str, output: Path | None, copies: int | None) -> None:
+    """Wydrukuj formularz do PDF (A4)."""
+    ws = workspace(ctx)
+    pdf, version, serials = run.form_pdf(ws, form, copies, CLI_USER)
+    if output is None:
+        suffix = f"-{serials[0]}-{serials[-1]}" if serials else "-wzor"
+        output = ws.folder("printed") / f"{version.form}-v{version.version}{suffix}.pdf"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(pdf)
+    what = f"{sheets_pl(len(serials))} nr {serials[0]}–{serials[-1]}" if serials else "wzór do kserowania"
+    click.echo(f"Zapisano {output} ({version.form}, wersja {version.version}, {what}).")
+
+
+@forms.command("layout")
+@click.argument("form")
+@click.option("--version", "version", type=int, default=None, help="Numer wersji (domyślnie najnowsza).")
+@click.pass_context
+@handled
+def forms_layout(ctx: click.Context, form: str, version: int | None) -> None:
+    """Wypisz zamrożoną geometrię wersji formularza jako JSON (interfejs publiczny, README)."""
+    ws = workspace(ctx)
+    fv = store.get_form_version(ws.db, form, version) if version or store.latest_form_version(ws.db, form) \
+        else run.publish_form(ws, form, CLI_USER)
+    click.echo(json.dumps(geometry_to_dict(fv.geometry), ensure_ascii=False, indent=1))
+
+
+@forms.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@handled
+def forms_check(files: tuple[Path, ...]) -> None:
+    """Sprawdź pliki układu (YAML) ze schematem."""
+    for f in files:
+        lay = load_layout(f)
+        click.echo(f"{f}: poprawny ({len(lay.questions)} pytań).")
+
+
+if __name__ == "__main__":
+    main()

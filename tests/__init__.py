@@ -1,0 +1,1 @@
+"""Test suite: one file per module, plus end-to-end round trips."""

@@ -1,0 +1,33 @@
+"""Shared fixtures: a workspace with Lesko's office data, and the rendered forms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline import run
+from pipeline.records import Department, Office
+
+ROOT = Path(__file__).resolve().parent.parent
+
+LESKO = Office(
+    name="Urząd Miasta i Gminy Lesko",
+    address="ul. Parkowa 1, 38-600 Lesko",
+    departments=(
+        Department("fin", "Referat Finansowy"),
+        Department("org", "Referat Organizacyjny i Spraw Społecznych"),
+        Department("soa", "Referat Spraw Obywatelskich i Administracji"),
+        Department("gpn", "Referat Gospodarki Przestrzennej, Nieruchomościami i Ochrony Środowiska"),
+        Department("pfi", "Referat Pozyskiwania Funduszy i Inwestycji"),
+        Department("usc", "Kierownik Urzędu Stanu Cywilnego"),
+        Department("oc", "Obrona Cywilna"),
+        Department("gk", "Gospodarka Komunalna"),
+        Department("ewl", "Ewidencja Ludności. Dowody Osobiste"),
+    ),
+)
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> run.Workspace:
+    return run.init_workspace(tmp_path / "ws", LESKO)
