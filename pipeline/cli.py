@@ -10,14 +10,16 @@ import json
 import sys
 import traceback
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
+from pipeline import batch, run, store
 from pipeline import config as C
-from pipeline import run, store
+from pipeline import export as exporting
 from pipeline.errors import AnkietaError, ExitCode
 from pipeline.layout import load_layout
 from pipeline.records import geometry_to_dict
@@ -238,6 +240,85 @@ def forms_check(files: tuple[Path, ...]) -> None:
     for f in files:
         lay = load_layout(f)
         click.echo(f"{f}: poprawny ({len(lay.questions)} pytań).")
+
+
+# --- ingest and export -----------------------------------------------------------------------------
+
+def _progress_printer() -> Callable[[batch.Progress], None]:
+    """A bar on a terminal; plain timestamped lines under cron/systemd (no terminal)."""
+    tty = sys.stderr.isatty()
+
+    def show(p: batch.Progress) -> None:
+        if tty:
+            width = 30
+            done = int(width * p.files_done / p.files_total) if p.files_total else width
+            click.echo(f"\r[{'#' * done}{'.' * (width - done)}] plik {p.files_done}/{p.files_total}, "
+                       f"stron {p.pages_done} {p.current[:30]:<30}", nl=not p.current, err=True)
+        elif p.current:
+            click.echo(f"{datetime.now().isoformat(timespec='seconds')} plik {p.files_done + 1}/{p.files_total}: {p.current}",
+                       err=True)
+
+    return show
+
+
+def summary_lines(s: batch.BatchSummary) -> list[str]:
+    lines = [f"Partia {s.batch_id}{' (' + s.label + ')' if s.label else ''}: plików {s.files}, stron {s.pages}, "
+             f"arkuszy {s.sheets}, pozycji do przeglądu {s.review_items}, w kwarantannie {len(s.quarantined)}, "
+             f"czas {s.seconds:.1f} s."]
+    if s.rejected_pages:
+        lines.append("Strony nieprzeczytane jako ankiety: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.rejected_pages.items())))
+    for where, why in s.quarantined:
+        lines.append(f"  kwarantanna: {where}: {why}")
+    if s.duplicates:
+        lines.append(f"Pominięte (już wczytane wcześniej): {', '.join(s.duplicates)}")
+    if s.waiting:
+        lines.append(f"Jeszcze niegotowe (zapisywane?), zostają na następny przebieg: {', '.join(s.waiting)}")
+    if s.texts_drafted:
+        lines.append(f"Odczytano wstępnie pól tekstowych: {s.texts_drafted}")
+    return lines
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--batch", "label", default="", help="Oznaczenie partii papieru, np. \"urna 2, 2026-11\".")
+@click.option("--workers", type=click.IntRange(1, 64), default=None, help="Liczba procesów (domyślnie: wszystkie rdzenie).")
+@click.pass_context
+@handled
+def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int | None) -> None:
+    """Wczytaj skany (pliki, foldery; bez argumentów: folder inbox/)."""
+    ws = workspace(ctx)
+    summary = batch.ingest(ws, list(paths) or None, label=label, workers=workers, progress=_progress_printer())
+    lines = summary_lines(summary)
+    log = ws.folder("logs") / "ingest.log"
+    with log.open("a", encoding="utf-8") as fh:
+        for line in lines:
+            fh.write(f"{datetime.now().isoformat(timespec='seconds')} {line}\n")
+    for line in lines:
+        click.echo(line)
+    if not summary.exit_ok:
+        sys.exit(ExitCode.QUARANTINED)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Od dnia (RRRR-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Do dnia włącznie.")
+@click.option("--machine", is_flag=True, help="Odczyt maszynowy sprzed decyzji człowieka.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Plik (domyślnie: ekran).")
+@click.pass_context
+@handled
+def export(ctx: click.Context, fmt: str, date_from: datetime | None, date_to: datetime | None, machine: bool,
+           output: Path | None) -> None:
+    """Eksportuj odpowiedzi: jeden obiekt (wiersz) na arkusz."""
+    ws = workspace(ctx)
+    f = date_from.date() if date_from else None
+    t = date_to.date() if date_to else None
+    text = exporting.export_json(ws, f, t, machine) if fmt == "json" else exporting.export_csv(ws, f, t, machine)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text, "utf-8", newline="")
+        click.echo(f"Zapisano {output}.")
 
 
 if __name__ == "__main__":
