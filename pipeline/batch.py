@@ -136,7 +136,7 @@ _FORMS: dict[tuple[str, int], store.FormVersion] = {}
 _FOLDERS: dict[str, Path] = {}
 
 
-def _worker_init(forms: dict[tuple[str, int], store.FormVersion], folders: dict[str, Path]) -> None:
+def init_reader(forms: dict[tuple[str, int], store.FormVersion], folders: dict[str, Path]) -> None:
     # One thread per worker: the pool already uses every core; nested threading only thrashes.
     os.environ["OMP_THREAD_LIMIT"] = "1"
     import cv2
@@ -148,7 +148,7 @@ def _worker_init(forms: dict[tuple[str, int], store.FormVersion], folders: dict[
     _FOLDERS.update(folders)
 
 
-def _worker_read(task: tuple[str, int, str, str]) -> PageOutcome:
+def read_task(task: tuple[str, int, str, str]) -> PageOutcome:
     """Read one page end to end. Never raises: any failure becomes a rejected page with a reason."""
     path, index, sha, name = task
     try:
@@ -233,17 +233,17 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
             ready, waiting = ready_files(candidates, min_age_s or 0.0, settle_s or 0.0)
         with ws.db.atomic():
             batch_id = int(store.insert_batch(ws.db, label))
-        forms = {(fv.form, fv.version): fv for fv in store.all_form_versions(ws.db)}
+        forms = store.form_versions_by_key(ws.db)
         folders = {n: ws.folder(n) for n in ("pages", "crops")}
         n_workers = workers if workers is not None else (os.cpu_count() or 1)
         results: list[FileResult] = []
         quarantined: list[tuple[str, str]] = []
         duplicates: list[str] = []
         pages_done = 0
-        executor = (ProcessPoolExecutor(n_workers, mp_context=get_context("fork"), initializer=_worker_init,
+        executor = (ProcessPoolExecutor(n_workers, mp_context=get_context("fork"), initializer=init_reader,
                                         initargs=(forms, folders)) if n_workers > 1 else None)
         if executor is None:
-            _worker_init(forms, folders)
+            init_reader(forms, folders)
         try:
             for n, path in enumerate(ready):
                 if progress:
@@ -303,8 +303,8 @@ def _ingest_file(ws: Workspace, path: Path, batch_id: int, label: str, executor:
     except InputDamaged as exc:
         return quarantine_file(ws, path, sha, batch_id, exc.code, exc.message, from_inbox)
     tasks = [(str(path), i, sha, path.name) for i in range(count)]
-    outcomes: Iterator[PageOutcome] = (executor.map(_worker_read, tasks) if executor is not None
-                                       else map(_worker_read, tasks))
+    outcomes: Iterator[PageOutcome] = (executor.map(read_task, tasks) if executor is not None
+                                       else map(read_task, tasks))
     result = commit_file(ws, path, sha, batch_id, label, list(outcomes))
     if result.whole_file_quarantined:
         reasons = sorted({o.rejected.message for o in outcomes if o.rejected is not None and o.rejected.reason != "blank"})
@@ -361,7 +361,7 @@ def draft_pending_texts(ws: Workspace, workers: int) -> int:
     folders = {n: ws.folder(n) for n in ("pages", "crops")}
     done = 0
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=_worker_init,
+        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=init_reader,
                                  initargs=({}, folders)) as ex:
             results: Iterator[tuple[int, str, str, float]] = ex.map(_draft, pending, chunksize=4)
             for r in results:
@@ -369,7 +369,7 @@ def draft_pending_texts(ws: Workspace, workers: int) -> int:
                     store.set_text_draft(ws.db, *r)
                 done += 1
     else:
-        _worker_init({}, folders)
+        init_reader({}, folders)
         for task in pending:
             with ws.db.atomic():
                 store.set_text_draft(ws.db, *_draft(task))

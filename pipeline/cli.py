@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline import batch, run, store
+from pipeline import batch, quarantine, run, store
 from pipeline import config as C
 from pipeline import export as exporting
 from pipeline.errors import AnkietaError, ExitCode
@@ -319,6 +319,43 @@ def export(ctx: click.Context, fmt: str, date_from: datetime | None, date_to: da
     else:
         output.write_text(text, "utf-8", newline="")
         click.echo(f"Zapisano {output}.")
+
+
+# --- quarantine ------------------------------------------------------------------------------------
+
+@main.group("quarantine")
+def quarantine_group() -> None:
+    """Kwarantanna: pliki i strony, których nie przeczytano."""
+
+
+@quarantine_group.command("list")
+@click.pass_context
+@handled
+def quarantine_list(ctx: click.Context) -> None:
+    rows = quarantine.list_open(workspace(ctx))
+    if not rows:
+        click.echo("Kwarantanna jest pusta.")
+    for r in rows:
+        where = r["file_name"] + (f", strona {r['page_index'] + 1}" if r["page_index"] is not None else "")
+        click.echo(f"{r['id']:>5}  {r['created_at'][:10]}  {where}: {r['message']}")
+
+
+@quarantine_group.command("retry")
+@click.argument("item_id", type=int)
+@click.pass_context
+@handled
+def quarantine_retry(ctx: click.Context, item_id: int) -> None:
+    """Ponów wczytanie pozycji (np. po opublikowaniu formularza albo poprawieniu pliku)."""
+    click.echo(quarantine.retry(workspace(ctx), item_id, CLI_USER))
+
+
+@quarantine_group.command("discard")
+@click.argument("item_id", type=int)
+@click.pass_context
+@handled
+def quarantine_discard(ctx: click.Context, item_id: int) -> None:
+    """Odrzuć pozycję (plik z kwarantanny zostaje usunięty)."""
+    click.echo(quarantine.discard(workspace(ctx), item_id, CLI_USER))
 
 
 if __name__ == "__main__":

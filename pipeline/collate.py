@@ -94,8 +94,10 @@ def _sheet_for(db: store.DB, reading: PageReading, sha: str,
     return sid, None
 
 
-def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, outcomes: list[PageOutcome]) -> FileResult:
-    """Store everything read from one file atomically (the caller archives the original afterwards)."""
+def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, outcomes: list[PageOutcome],
+                record: bool = True) -> FileResult:
+    """Store everything read from one file atomically (the caller archives the original afterwards).
+    `record=False` adds pages to a file already stored (a page retried from the quarantine)."""
     db = ws.db
     rejected: Counter[str] = Counter()
     quarantined: list[tuple[str, str]] = []
@@ -106,8 +108,9 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
     # moves it there. Otherwise rejected pages are quarantined one by one and the file is archived.
     whole = not read_any and any(o.rejected is not None and o.rejected.reason != "blank" for o in outcomes)
     with db.atomic():
-        store.record_file(db, sha=sha, name=path.name, size=path.stat().st_size, batch_id=batch_id,
-                          status="read" if read_any else "rejected", pages=len(outcomes))
+        if record:
+            store.record_file(db, sha=sha, name=path.name, size=path.stat().st_size, batch_id=batch_id,
+                              status="read" if read_any else "rejected", pages=len(outcomes))
         for o in outcomes:
             if o.rejected is not None:
                 r = o.rejected

@@ -338,7 +338,9 @@ def load_layout_text(text: str, source: str) -> FormLayout:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (wiersz {mark.line + 1}, kolumna {mark.column + 1})" if mark is not None else ""
-        raise LayoutError(f"Plik układu {source} nie jest poprawnym YAML-em{where}: {exc}. Sprawdź wcięcia i cudzysłowy.") from exc
+        raise LayoutError(
+            f"Plik układu {source} nie jest poprawnym YAML-em{where}: {exc}. Sprawdź wcięcia i cudzysłowy."
+        ) from exc
     return parse_layout(doc, source)
 
 

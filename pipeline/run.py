@@ -91,7 +91,9 @@ def resolve_layout(ws: Workspace, form: str) -> tuple[FormLayout, str]:
     path = layout_path(ws, form)
     layout = load_layout(path)
     if path.parent == ws.forms_dir and layout.form != path.stem:
-        raise LayoutError(f"Błąd w pliku układu {path}: pole 'form' ({layout.form!r}) musi być równe nazwie pliku ({path.stem!r}).")
+        raise LayoutError(
+            f"Błąd w pliku układu {path}: pole 'form' ({layout.form!r}) musi być równe nazwie pliku ({path.stem!r})."
+        )
     office = store.get_office(ws.db)
     needs_departments = any(q.source == "departments" for q in layout.questions)
     if needs_departments and not office.departments:

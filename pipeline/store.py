@@ -390,7 +390,8 @@ def count_open_review_items(db: DB, batch_id: int) -> int:
 
 # --- reading back (export, report, review) -----------------------------------------------------------
 
-def sheets_between(db: DB, date_from: Any = None, date_to: Any = None, include_duplicates: bool = False) -> Iterator[dict[str, Any]]:
+def sheets_between(db: DB, date_from: Any = None, date_to: Any = None,
+                   include_duplicates: bool = False) -> Iterator[dict[str, Any]]:
     where = ["1 = 1"]
     params: list[Any] = []
     if date_from is not None:
@@ -441,3 +442,38 @@ def rejected_pages(db: DB, date_from: Any = None, date_to: Any = None) -> list[d
         params.append(str(date_to))
     return list(db.query(f"select file_name, page_index, reason, message from pages where {' and '.join(where)} "
                          "order by id", params))
+
+
+# --- quarantine -------------------------------------------------------------------------------------
+
+def open_quarantine(db: DB) -> list[dict[str, Any]]:
+    return list(db.query("select * from quarantine where status = 'open' order by id"))
+
+
+def quarantine_item(db: DB, item_id: int) -> dict[str, Any] | None:
+    found = list(db.query("select * from quarantine where id = ?", [item_id]))
+    return found[0] if found else None
+
+
+def close_quarantine(db: DB, item_id: int, status: str) -> None:
+    _t(db, "quarantine").update(item_id, {"status": status})
+
+
+def archived_path(db: DB, sha: str) -> str:
+    found = list(db.query("select archived_as from files where sha256 = ?", [sha]))
+    return str(found[0]["archived_as"]) if found else ""
+
+
+def forget_rejected_file(db: DB, sha: str) -> None:
+    """Drop the record of a file none of whose pages was read, so that retrying it reads it afresh."""
+    if _t(db, "files").count_where("sha256 = ? and status = 'rejected'", [sha]):
+        db.execute("delete from pages where file_sha256 = ?", [sha])
+        db.execute("delete from files where sha256 = ?", [sha])
+
+
+def delete_rejected_page(db: DB, sha: str, index: int) -> None:
+    db.execute("delete from pages where file_sha256 = ? and page_index = ? and status != 'read'", [sha, index])
+
+
+def form_versions_by_key(db: DB) -> dict[tuple[str, int], FormVersion]:
+    return {(fv.form, fv.version): fv for fv in all_form_versions(db)}
