@@ -41,7 +41,7 @@ QR_PREFIX = "ANK1"             # payload "ANK1/<form>/<version>/<page>/<serial o
 
 BOX_SIZE_MM = 5.0              # >= 4 mm so a pen mark fits with room
 BOX_LINE_WIDTH_PT = 1.0        # thicker than a hairline so photocopies keep the outline
-BOX_GAP_MM = 5.0              # min clear space between boxes (after the -1 mm row tightening: 4 mm): a sloppy X does not reach the neighbour
+BOX_GAP_MM = 5.0               # box spacing; rows use 1 mm less (4 mm clear): a sloppy X does not reach the neighbour
 TEXT_LINE_PITCH_MM = 8.0       # handwriting line height in free-text areas
 
 FONT_SIZE_TITLE_PT = 13.0
@@ -50,17 +50,137 @@ FONT_SIZE_OPTION_PT = 9.0
 FONT_SIZE_SMALL_PT = 7.5
 LINE_GAP_RATIO = 1.25          # leading as a multiple of font size
 
+# --- batch: the overnight run (pipeline/batch.py) ---------------------------------------------------
+INBOX_MIN_AGE_S = 120.0        # a file younger than this may still be arriving over the network share
+INBOX_SETTLE_S = 2.0           # size+mtime must be unchanged across two looks this far apart
+TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart", ".!ut", ".swp")
+SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
+REVIEW_IMAGE_DPI = 150         # normalised, upright, geometry-aligned page images kept for the reviewer
+REVIEW_IMAGE_JPEG_QUALITY = 85
+
 # --- ingest: decoding scan files (pipeline/ingest.py) ---------------------------------------------
 MAX_IMAGE_PIXELS = 12_000 * 12_000   # larger images are refused as a decompression bomb
-NORMALISED_DPI = 150           # page images kept for review are resampled to this
+PDF_RENDER_DPI = 300           # PDF pages that are not one embedded scan image are rendered at this resolution
+ASSUMED_PAGE_WIDTH_IN = 8.27   # A4 width: the DPI guess when a file does not say (identify re-measures from markers)
+FILE_DPI_MIN = 72.0            # a stated DPI outside this range is a writer default, not a measurement
+FILE_DPI_MAX = 1200.0
+FILE_PAGE_WIDTH_MIN_IN = 5.0   # stated DPI implying a page narrower/wider than this is ignored (JFIF 72/96 defaults)
+FILE_PAGE_WIDTH_MAX_IN = 12.5  # A3 portrait is 11.7 in; a 150 DPI A4 scan labelled 96 DPI would be 12.9
+PDF_IMAGE_COVER_RATIO = 0.95   # an embedded image covering at least this share of the page is the scan itself
+FILE_TAIL_SCAN_BYTES = 4096    # a PDF without %%EOF this close to its end is cut short (still being copied)
 # (ingest constants end)
 
 # --- identify + register (pipeline/identify.py, pipeline/register.py) -----------------------------
 REGISTER_MAX_RESIDUAL_MM = 1.5  # marker fit worse than this: the page is not trusted
+IDENTIFY_WORK_DPI = 150        # markers are searched on a copy at this resolution (19 vs 43 ms at 300, NOTES.md)
+IDENTIFY_CORNER_WINDOW_MM = 0.5  # half-size of the sub-pixel corner refinement window at full resolution
+IDENTIFY_CORNER_MAX_SHIFT_MM = 0.4  # a refinement moving a corner further than this has locked onto something else
+IDENTIFY_MARKER_OUTLIER_MM = 5.0  # a marker this far from where the others put it is a false detection
+IDENTIFY_CODE_MARGIN_MM = 6.0  # the QR crop is the printed code square grown by this (skew, print offset)
+IDENTIFY_DPI_AGREEMENT_RATIO = 0.15  # a file DPI further than this from the marker spacing is a header default
+IDENTIFY_QR_SHARPEN_DPI = 450.0  # a code crop that failed is enlarged to this resolution and sharpened
+IDENTIFY_SHARPEN_SIGMA_MM = 0.4  # unsharp-mask radius for blurred scans (markers not found, code not read)
+INK_SHEET_DPI = 50             # the sheet outline (inside a dark scanner-lid border) is found at this resolution
+INK_SHEET_BRIGHT_RATIO = 0.75  # the sheet is the largest region at least this bright relative to the paper level
+INK_MIN_PAPER_GREY = 60        # a page whose brightest 5 % is darker than this has no paper in view: not blank
+INK_EDGE_MARGIN_MM = 18.0      # ink is counted only this far inside the sheet edge (lid shadow, punch holes at 9-15 mm)
+INK_DARK_RATIO = 0.6           # a pixel darker than this share of the paper level is ink (show-through is lighter)
+INK_MIN_SPOT_MM2 = 0.12        # dark spots smaller than this are scanner speckle / dust, not ink
+INK_STREAK_MIN_LENGTH_MM = 20.0  # a mark at least this long and at most INK_STREAK_MAX_WIDTH_MM thick is a scanner
+INK_STREAK_MAX_WIDTH_MM = 1.0   # streak (dirty feeder glass), not writing
+BLANK_MAX_INK_RATIO = 0.00008  # ~4 mm² of ink on A4: one short handwritten word (~30 mm²) is not blank, dust is
+REGISTER_CORNER_OUTLIER_MM = 0.35  # a marker corner this far off the fit is damaged (fold, smudge); clean corners are < 0.1
+REGISTER_MAX_DROPPED_CORNERS = 4  # at most one marker's worth of corners may be discarded
+REGISTER_MAX_SCALE_DEVIATION_RATIO = 0.15  # px/pt vs the page DPI: covers "fit to page" printing (~94 %)
+REGISTER_MAX_ANISOTROPY_RATIO = 0.04  # x vs y scale: feeder slip stays below this
+REGISTER_MAX_SHEAR_DEG = 2.0   # axes of a flat sheet stay perpendicular
+REGISTER_MAX_ROTATION_DEG = 8.0  # after identify turned the page upright only feeder skew (±5°) remains
+REGISTER_MAX_PERSPECTIVE_RATIO = 0.04  # local scale spread across the page: more means a folded or lifted sheet
 # (identify/register constants end)
 
 # --- detect: box and text-area reading (pipeline/detect.py) ---------------------------------------
+DETECT_RES_PX_PER_MM = 10.0    # every box is resampled upright at this resolution (254 DPI): one set of px thresholds
+DETECT_PREDOWNSAMPLE_RATIO = 1.4  # scans finer than this x the patch are area-averaged first (600 DPI: no aliasing)
+DETECT_SEARCH_BOX_RATIO = 0.5  # the outline is searched ±½ box around its registered place (SDAPS)
+DETECT_OUTLINE_SLACK_MM = 0.1  # outline band = printed line width + this each side (blur, sub-pixel offset)
+DETECT_RING_GAP_MM = 0.15      # the "must be paper" ring starts this far outside the outline band
+DETECT_RING_WIDTH_MM = 0.6
+DETECT_SHIFT_PENALTY_PER_MM = 0.01  # tie-break towards the registered position (score units per mm of shift)
+DETECT_OUTLINE_SCORE_MIN = 0.15  # outline band minus ring darkness: below this no outline was found
+DETECT_OUTLINE_SCORE_GOOD = 0.35  # ... and from this the position is fully trusted
+DETECT_PAPER_PERCENTILE = 80.0  # paper level = this percentile of the patch (paper is most of it)
+DETECT_MIN_PAPER_LEVEL = 60.0  # grey; darker "paper" means no paper at all (a black border), avoid dividing by ~0
+DETECT_OUTLINE_PERCENTILE = 90.0  # the outline's darkness (ink reference) = this percentile of its band
+DETECT_MIN_INK_REFERENCE_RATIO = 0.5  # never amplify marks more than 2x, even on a very pale print
+DETECT_INNER_INSET_LINES = 1.5  # measure inside the box shrunk by this many line widths (SDAPS)
+DETECT_INK_RATIO = 0.2         # normalised darkness from which a pixel is ink (light pencil ~0.3)
+DETECT_STRONG_INK_RATIO = 0.5  # ... and from which it is firm ink (pen, marker, dark pencil)
+DETECT_FAINT_INK_RATIO = 0.1   # ... and from which a faint trace (only ever makes a box uncertain, never marked)
+DETECT_NOISE_FLOOR_RATIO = 0.08  # darkness below this is paper noise in the mean-darkness metric
+DETECT_SPECK_MAX_MM = 0.5      # ink blobs no larger than this are dust / toner specks, not marks
+DETECT_STROKE_GAP_MM = 0.2     # ink closer than this is one structure (broken pencil / bilevel strokes)
+DETECT_BORDER_FRINGE_MM = 0.3   # a blurred outline leaves a fringe this deep inside the measured square: ink staying
+#                                there is ignored, and faint traces are only sought further in
+DETECT_STROKE_MIN_MM = 0.25    # stroke width used to erase lines, clamped to this range
+DETECT_STROKE_MAX_MM = 1.2     # (a wider "stroke" is a filled area; erasing it as a line would hide a fill)
+DETECT_LINE_ANGLES = 24        # 7.5° steps in the line-erasing Radon transform (the erased band absorbs ±3.75°)
+DETECT_LINES_ERASED = 3        # SDAPS erases the strongest line three times
+DETECT_LINE_ERASE_SLACK_MM = 0.15  # erased band = stroke width + this each side (ragged, slightly curved strokes)
+DETECT_LINE_MIN_LENGTH_MM = 1.0  # a "line" with fewer votes than this length x width is not erased
+DETECT_WHITE_RADIUS_MM = 0.35  # white_share counts paper at least this far from any ink
+DETECT_SOLID_RADIUS_MM = 0.5   # solid_share counts ink at least this far from any paper
+DETECT_MIN_CONFIDENCE = 0.5    # below this a box is "uncertain" and shown to a person (SDAPS uses 0.5 too)
+# Each pair below is a ramp: the support for a state grows from 0 at the first value to 1 at the second.
+DETECT_EMPTY_COVERAGE_MAX = 0.025   # empty: ink share of the inside (after dropping specks) ...
+DETECT_EMPTY_COVERAGE_CLEAR = 0.01
+DETECT_EMPTY_EXTENT_MAX_MM = 1.2    # ... and the size of its largest structure (a 1 mm cross is not dust)
+DETECT_EMPTY_EXTENT_CLEAR_MM = 0.7
+DETECT_FAINT_EXTENT_MAX_MM = 2.0    # ... and of faint traces (a pale pencil cross is not "empty")
+DETECT_FAINT_EXTENT_CLEAR_MM = 1.2
+DETECT_MARK_COVERAGE_MIN = 0.03     # marked: a 1 px pen cross covers ~0.10, a tick ~0.14
+DETECT_MARK_COVERAGE_CLEAR = 0.07
+DETECT_MARK_EXTENT_MIN_MM = 2.2     # ... one structure spanning this much of the ~4 mm inside (the smallest
+DETECT_MARK_EXTENT_CLEAR_MM = 2.8   #     deliberate crosses span 3 mm; a 2 mm stroke may be a slip of the pen)
+DETECT_DENSE_COVERAGE_MIN = 0.45    # from this coverage a cross must also look like strokes (fully from _FULL):
+DETECT_DENSE_COVERAGE_FULL = 0.6    #     heavy-marker crosses cover 0.5-0.8, a fill ~1
+DETECT_CROSS_SOLID_MAX = 0.62       # ... no solid core (heavy crosses <= 0.5, a box filled 80 % ~0.75) ...
+DETECT_CROSS_SOLID_CLEAR = 0.52
+DETECT_CROSS_WHITE_MIN = 0.02       # ... and paper left between the strokes (heavy crosses >= 0.056, fills ~0)
+DETECT_CROSS_WHITE_CLEAR = 0.05
+DETECT_FILL_COVERAGE_MIN = 0.85     # filled solid: coverage ...
+DETECT_FILL_COVERAGE_CLEAR = 0.93
+DETECT_FILL_WHITE_MAX = 0.012       # ... no paper far from ink (a 1.2 mm marker cross blurred at 150 DPI keeps 0.016) ...
+DETECT_FILL_WHITE_CLEAR = 0.003
+DETECT_FILL_SOLID_MIN = 0.65        # ... and a solid core
+DETECT_FILL_SOLID_CLEAR = 0.8
+DETECT_HATCH_COVERAGE_MIN = 0.85    # filled by hatching: thin strokes, but dense and leaving no paper
+DETECT_HATCH_COVERAGE_CLEAR = 0.95
+DETECT_HATCH_WHITE_MAX = 0.01
+DETECT_HATCH_WHITE_CLEAR = 0.002
+DETECT_TEXT_RES_PX_PER_MM = 8.0   # free-text areas are measured at this resolution (203 DPI)
+DETECT_TEXT_TOP_SKIP_MM = 0.3   # the label above an area ends ~1 mm over it; skip a little of the top for registration slack
+DETECT_TEXT_BELOW_MM = 0.8      # ... and measure this far below the last guide line (descenders)
+DETECT_TEXT_CONTEXT_MM = 1.0    # paper level is estimated over the area plus this margin
+DETECT_TEXT_INK_RATIO = 0.3     # normalised darkness from which a pixel is handwriting (pencil ~0.35, pen > 0.6)
+DETECT_GUIDE_SEARCH_MM = 1.0    # a guide line is looked for this far either side of where it was printed
+DETECT_GUIDE_BAND_MM = 0.35     # ... and masked this far either side of the row where it was found
+DETECT_GUIDE_MIN_DARKNESS_RATIO = 0.1  # a row median below this is not a guide line (lost in a bilevel scan)
+DETECT_TEXT_SPECK_MAX_MM = 0.6  # ink structures no larger than this are dust, not writing
+DETECT_TEXT_MIN_INK_MM2 = 1.0   # an area holds writing from this much ink (one short word is ~3 mm²) ...
+DETECT_TEXT_MIN_EXTENT_MM = 2.0  # ... with at least one structure this large (a letter)
+DETECT_CROP_DPI = 200.0         # text crops kept for the reviewer and OCR: at most this resolution
+DETECT_CROP_MARGIN_MM = 2.0     # ... with this much around the area
 # (detect constants end)
 
 # --- ocr (pipeline/ocr.py) ---------------------------------------------------------------------
+OCR_LANG = "pol"               # keeps ą ę ł ń ó ś ź ż; "eng" loses them (NOTES.md)
+OCR_PSM_SINGLE_LINE = 7        # tesseract page segmentation: one text line (a one-line "inne – jakie?" field) ...
+OCR_PSM_BLOCK = 6              # ... or one uniform block (a few handwritten lines)
+OCR_TIMEOUT_S = 20.0           # a crop takes ~0.5 s; far longer means tesseract is stuck, give up the draft
+OCR_GUIDE_DARKNESS_RATIO = 0.08  # darker than paper by this share of the paper level: maybe a guide line (grey, thin,
+#                                 faint after resampling to 200 DPI; only long horizontal runs of it count)
+OCR_INK_DARKNESS_RATIO = 0.3   # darker than paper by this share of the paper level: ink (to find print at the crop's edge)
+OCR_GUIDE_MIN_SPAN_RATIO = 0.3  # a horizontal run this share of the crop's width is a printed guide line
+OCR_UPSCALE_RATIO = 2.0        # 200-DPI crops enlarged so handwriting x-height reaches the ~30 px tesseract likes
+OCR_BORDER_PX = 20             # white border added around the crop (tesseract misses text touching the edge)
 # (ocr constants end)
