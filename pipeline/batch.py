@@ -130,6 +130,15 @@ def ready_files(files: Sequence[Path], min_age_s: float, settle_s: float) -> tup
     return ready, waiting
 
 
+def pool_context() -> Any:
+    """Worker processes come from a fork server, not from a fork of this process: forking a process that
+    already runs threads (OpenCV's pool, the executor's own feeder thread) can deadlock the child."""
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(["pipeline.batch", "pipeline.detect", "pipeline.identify", "pipeline.register",
+                                "pipeline.ingest"])
+    return ctx
+
+
 # --- the worker side -------------------------------------------------------------------------------
 
 _FORMS: dict[tuple[str, int], store.FormVersion] = {}
@@ -240,7 +249,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
         quarantined: list[tuple[str, str]] = []
         duplicates: list[str] = []
         pages_done = 0
-        executor = (ProcessPoolExecutor(n_workers, mp_context=get_context("fork"), initializer=init_reader,
+        executor = (ProcessPoolExecutor(n_workers, mp_context=pool_context(), initializer=init_reader,
                                         initargs=(forms, folders)) if n_workers > 1 else None)
         if executor is None:
             init_reader(forms, folders)
@@ -361,7 +370,7 @@ def draft_pending_texts(ws: Workspace, workers: int) -> int:
     folders = {n: ws.folder(n) for n in ("pages", "crops")}
     done = 0
     if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=get_context("fork"), initializer=init_reader,
+        with ProcessPoolExecutor(workers, mp_context=pool_context(), initializer=init_reader,
                                  initargs=({}, folders)) as ex:
             results: Iterator[tuple[int, str, str, float]] = ex.map(_draft, pending, chunksize=4)
             for r in results:

@@ -100,16 +100,18 @@ REGISTER_MAX_PERSPECTIVE_RATIO = 0.04  # local scale spread across the page: mor
 
 # --- detect: box and text-area reading (pipeline/detect.py) ---------------------------------------
 DETECT_RES_PX_PER_MM = 10.0    # every box is resampled upright at this resolution (254 DPI): one set of px thresholds
-DETECT_PREDOWNSAMPLE_RATIO = 1.4  # scans finer than this x the patch are area-averaged first (600 DPI: no aliasing)
+DETECT_PREDOWNSAMPLE_RATIO = 2.0  # scans this many x finer than the patch are block-averaged first by the integer
+#                                  factor floor(ratio) (600 DPI: no aliasing of thin strokes and JPEG noise)
 DETECT_SEARCH_BOX_RATIO = 0.5  # the outline is searched ±½ box around its registered place (SDAPS)
 DETECT_OUTLINE_SLACK_MM = 0.1  # outline band = printed line width + this each side (blur, sub-pixel offset)
 DETECT_RING_GAP_MM = 0.15      # the "must be paper" ring starts this far outside the outline band
 DETECT_RING_WIDTH_MM = 0.6
-DETECT_SHIFT_PENALTY_PER_MM = 0.01  # tie-break towards the registered position (score units per mm of shift)
-DETECT_OUTLINE_SCORE_MIN = 0.15  # outline band minus ring darkness: below this no outline was found
-DETECT_OUTLINE_SCORE_GOOD = 0.35  # ... and from this the position is fully trusted
+DETECT_SHIFT_PENALTY_PER_MM = 0.01  # tie-break towards the registered position (outline contrast per mm of shift)
+DETECT_OUTLINE_CONTRAST_MIN_RATIO = 0.15  # outline band minus ring darkness: below this no outline was found
+DETECT_OUTLINE_CONTRAST_GOOD_RATIO = 0.35  # ... and from this the position is fully trusted
+DETECT_EDGE_QUALITY_RATIO = 0.4  # best fit at the edge of the search window: the outline may lie beyond it (< 0.5: review)
 DETECT_PAPER_PERCENTILE = 80.0  # paper level = this percentile of the patch (paper is most of it)
-DETECT_MIN_PAPER_LEVEL = 60.0  # grey; darker "paper" means no paper at all (a black border), avoid dividing by ~0
+DETECT_MIN_PAPER_GREY_LEVEL = 60.0  # grey; darker "paper" means no paper at all (a black border), avoid dividing by ~0
 DETECT_OUTLINE_PERCENTILE = 90.0  # the outline's darkness (ink reference) = this percentile of its band
 DETECT_MIN_INK_REFERENCE_RATIO = 0.5  # never amplify marks more than 2x, even on a very pale print
 DETECT_INNER_INSET_LINES = 1.5  # measure inside the box shrunk by this many line widths (SDAPS)
@@ -129,40 +131,45 @@ DETECT_LINE_ERASE_SLACK_MM = 0.15  # erased band = stroke width + this each side
 DETECT_LINE_MIN_LENGTH_MM = 1.0  # a "line" with fewer votes than this length x width is not erased
 DETECT_WHITE_RADIUS_MM = 0.35  # white_share counts paper at least this far from any ink
 DETECT_SOLID_RADIUS_MM = 0.5   # solid_share counts ink at least this far from any paper
-DETECT_MIN_CONFIDENCE = 0.5    # below this a box is "uncertain" and shown to a person (SDAPS uses 0.5 too)
+DETECT_MIN_CONFIDENCE_RATIO = 0.5    # below this a box is "uncertain" and shown to a person (SDAPS uses 0.5 too)
 # Each pair below is a ramp: the support for a state grows from 0 at the first value to 1 at the second.
-DETECT_EMPTY_COVERAGE_MAX = 0.025   # empty: ink share of the inside (after dropping specks) ...
-DETECT_EMPTY_COVERAGE_CLEAR = 0.01
+DETECT_EMPTY_COVERAGE_MAX_RATIO = 0.025   # empty: ink share of the inside (after dropping specks) ...
+DETECT_EMPTY_COVERAGE_CLEAR_RATIO = 0.01
 DETECT_EMPTY_EXTENT_MAX_MM = 1.2    # ... and the size of its largest structure (a 1 mm cross is not dust)
 DETECT_EMPTY_EXTENT_CLEAR_MM = 0.7
 DETECT_FAINT_EXTENT_MAX_MM = 2.0    # ... and of faint traces (a pale pencil cross is not "empty")
 DETECT_FAINT_EXTENT_CLEAR_MM = 1.2
-DETECT_MARK_COVERAGE_MIN = 0.03     # marked: a 1 px pen cross covers ~0.10, a tick ~0.14
-DETECT_MARK_COVERAGE_CLEAR = 0.07
+DETECT_TRACE_SPECKS_MAX = 4         # ... and not many specks spread over the box: a grainy pencil stroke in a
+DETECT_TRACE_SPECKS_CLEAR = 2       #     bilevel scan breaks into a dotted line (dust is one to a few specks)
+DETECT_TRACE_SPREAD_MAX_MM = 2.2
+DETECT_TRACE_SPREAD_CLEAR_MM = 1.5
+DETECT_MARK_COVERAGE_MIN_RATIO = 0.03     # marked: a 1 px pen cross covers ~0.10, a tick ~0.14
+DETECT_MARK_COVERAGE_CLEAR_RATIO = 0.07
 DETECT_MARK_EXTENT_MIN_MM = 2.2     # ... one structure spanning this much of the ~4 mm inside (the smallest
 DETECT_MARK_EXTENT_CLEAR_MM = 2.8   #     deliberate crosses span 3 mm; a 2 mm stroke may be a slip of the pen)
-DETECT_DENSE_COVERAGE_MIN = 0.45    # from this coverage a cross must also look like strokes (fully from _FULL):
-DETECT_DENSE_COVERAGE_FULL = 0.6    #     heavy-marker crosses cover 0.5-0.8, a fill ~1
-DETECT_CROSS_SOLID_MAX = 0.62       # ... no solid core (heavy crosses <= 0.5, a box filled 80 % ~0.75) ...
-DETECT_CROSS_SOLID_CLEAR = 0.52
-DETECT_CROSS_WHITE_MIN = 0.02       # ... and paper left between the strokes (heavy crosses >= 0.056, fills ~0)
-DETECT_CROSS_WHITE_CLEAR = 0.05
-DETECT_FILL_COVERAGE_MIN = 0.85     # filled solid: coverage ...
-DETECT_FILL_COVERAGE_CLEAR = 0.93
-DETECT_FILL_WHITE_MAX = 0.012       # ... no paper far from ink (a 1.2 mm marker cross blurred at 150 DPI keeps 0.016) ...
-DETECT_FILL_WHITE_CLEAR = 0.003
-DETECT_FILL_SOLID_MIN = 0.65        # ... and a solid core
-DETECT_FILL_SOLID_CLEAR = 0.8
-DETECT_HATCH_COVERAGE_MIN = 0.85    # filled by hatching: thin strokes, but dense and leaving no paper
-DETECT_HATCH_COVERAGE_CLEAR = 0.95
-DETECT_HATCH_WHITE_MAX = 0.01
-DETECT_HATCH_WHITE_CLEAR = 0.002
+DETECT_DENSE_COVERAGE_MIN_RATIO = 0.45    # from this coverage a cross must also look like strokes (fully from _FULL):
+DETECT_DENSE_COVERAGE_FULL_RATIO = 0.6    #     heavy-marker crosses cover 0.5-0.8, a fill ~1
+DETECT_CROSS_SOLID_MAX_RATIO = 0.62       # ... no solid core (heavy crosses <= 0.5, a box filled 80 % ~0.75) ...
+DETECT_CROSS_SOLID_CLEAR_RATIO = 0.52
+DETECT_CROSS_WHITE_MIN_RATIO = 0.02       # ... and paper left between the strokes (heavy crosses >= 0.056, fills ~0)
+DETECT_CROSS_WHITE_CLEAR_RATIO = 0.05
+DETECT_FILL_COVERAGE_MIN_RATIO = 0.85     # filled solid: coverage ...
+DETECT_FILL_COVERAGE_CLEAR_RATIO = 0.93
+DETECT_FILL_WHITE_MAX_RATIO = 0.012       # ... no paper far from ink (a blurred 1.2 mm marker cross keeps 0.016) ...
+DETECT_FILL_WHITE_CLEAR_RATIO = 0.003
+DETECT_FILL_SOLID_MIN_RATIO = 0.65        # ... and a solid core
+DETECT_FILL_SOLID_CLEAR_RATIO = 0.8
+DETECT_HATCH_COVERAGE_MIN_RATIO = 0.85    # filled by hatching: thin strokes, but dense and leaving no paper
+DETECT_HATCH_COVERAGE_CLEAR_RATIO = 0.95
+DETECT_HATCH_WHITE_MAX_RATIO = 0.01
+DETECT_HATCH_WHITE_CLEAR_RATIO = 0.002
 DETECT_TEXT_RES_PX_PER_MM = 8.0   # free-text areas are measured at this resolution (203 DPI)
 DETECT_TEXT_TOP_SKIP_MM = 0.3   # the label above an area ends ~1 mm over it; skip a little of the top for registration slack
 DETECT_TEXT_BELOW_MM = 0.8      # ... and measure this far below the last guide line (descenders)
-DETECT_TEXT_CONTEXT_MM = 1.0    # paper level is estimated over the area plus this margin
-DETECT_TEXT_INK_RATIO = 0.3     # normalised darkness from which a pixel is handwriting (pencil ~0.35, pen > 0.6)
-DETECT_GUIDE_SEARCH_MM = 1.0    # a guide line is looked for this far either side of where it was printed
+DETECT_TEXT_INK_RATIO = 0.18    # normalised darkness from which a pixel is handwriting (light pencil 0.15-0.35, pen > 0.6;
+#                                 paper noise sigma ~0.03, so 6 sigma)
+DETECT_GUIDE_SEARCH_MM = 2.0    # a guide line is looked for this far either side of where registration puts it
+#                                 (registration is trusted to 1.5 mm); their offset re-aligns the area
 DETECT_GUIDE_BAND_MM = 0.35     # ... and masked this far either side of the row where it was found
 DETECT_GUIDE_MIN_DARKNESS_RATIO = 0.1  # a row median below this is not a guide line (lost in a bilevel scan)
 DETECT_TEXT_SPECK_MAX_MM = 0.6  # ink structures no larger than this are dust, not writing

@@ -432,7 +432,7 @@ def manual_answers(db: DB, sheet_id: str) -> list[dict[str, Any]]:
 
 
 def rejected_pages(db: DB, date_from: Any = None, date_to: Any = None) -> list[dict[str, Any]]:
-    where = ["status = 'rejected'"]
+    where = ["status != 'read'"]
     params: list[Any] = []
     if date_from is not None:
         where.append("substr(read_at, 1, 10) >= ?")
