@@ -312,9 +312,8 @@ def _ingest_file(ws: Workspace, path: Path, batch_id: int, label: str, executor:
     except InputDamaged as exc:
         return quarantine_file(ws, path, sha, batch_id, exc.code, exc.message, from_inbox)
     tasks = [(str(path), i, sha, path.name) for i in range(count)]
-    outcomes: Iterator[PageOutcome] = (executor.map(read_task, tasks) if executor is not None
-                                       else map(read_task, tasks))
-    result = commit_file(ws, path, sha, batch_id, label, list(outcomes))
+    outcomes = list(executor.map(read_task, tasks) if executor is not None else map(read_task, tasks))
+    result = commit_file(ws, path, sha, batch_id, label, outcomes)
     if result.whole_file_quarantined:
         reasons = sorted({o.rejected.message for o in outcomes if o.rejected is not None and o.rejected.reason != "blank"})
         q = quarantine_file(ws, path, sha, batch_id, "no-sheet", "Żadna strona pliku nie jest naszą ankietą: "
