@@ -477,3 +477,11 @@ def delete_rejected_page(db: DB, sha: str, index: int) -> None:
 
 def form_versions_by_key(db: DB) -> dict[tuple[str, int], FormVersion]:
     return {(fv.form, fv.version): fv for fv in all_form_versions(db)}
+
+
+# --- reports (owned by the report work: migration m002_reports and its functions go here) -------------
+# (reports section end)
+
+
+# --- users, review decisions (owned by the web/review work: migration m003_web and its functions) ------
+# (web section end)
