@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from datetime import datetime
@@ -20,7 +21,7 @@ import click
 from pipeline import batch, quarantine, run, store
 from pipeline import config as C
 from pipeline import export as exporting
-from pipeline.errors import AnkietaError, ExitCode
+from pipeline.errors import AnkietaError, ExitCode, Locked
 from pipeline.layout import load_layout
 from pipeline.records import geometry_to_dict
 
@@ -129,7 +130,7 @@ def office_set(ctx: click.Context, **fields: str | None) -> None:
     given = {k: v for k, v in fields.items() if v is not None}
     if not given:
         fail("podaj co najmniej jedną opcję: --name, --address, --respondent, --contact.", ExitCode.USAGE)
-    store.set_office(workspace(ctx).db, CLI_USER, **given)  # type: ignore[arg-type]
+    store.set_office(workspace(ctx).db, CLI_USER, **given)
     click.echo("Zapisano dane urzędu.")
 
 
@@ -282,12 +283,36 @@ def summary_lines(s: batch.BatchSummary) -> list[str]:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--batch", "label", default="", help="Oznaczenie partii papieru, np. \"urna 2, 2026-11\".")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Liczba procesów (domyślnie: wszystkie rdzenie).")
+@click.option("--watch", is_flag=True,
+              help="Pracuj ciągle: sprawdzaj inbox/ co --interval sekund (bezpieczne na udziałach sieciowych).")
+@click.option("--interval", type=click.IntRange(5, 3600), default=60, show_default=True)
 @click.pass_context
 @handled
-def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int | None) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int | None, watch: bool, interval: int) -> None:
     """Wczytaj skany (pliki, foldery; bez argumentów: folder inbox/)."""
     ws = workspace(ctx)
+    if watch:
+        if paths:
+            fail("--watch obserwuje folder inbox/; nie podawaj plików.", ExitCode.USAGE)
+        # Polling, not inotify: inotify does not see files another machine writes onto a network share.
+        click.echo(f"Obserwuję {ws.folder('inbox')} co {interval} s (Ctrl+C kończy).", err=True)
+        while True:
+            try:
+                summary = batch.ingest(ws, None, label=label, workers=workers)
+            except Locked as exc:
+                click.echo(f"{datetime.now().isoformat(timespec='seconds')} {exc.message}", err=True)
+            else:
+                if summary.files or summary.quarantined or summary.duplicates:
+                    _report_summary(ws, summary)
+            time.sleep(interval)
     summary = batch.ingest(ws, list(paths) or None, label=label, workers=workers, progress=_progress_printer())
+    _report_summary(ws, summary)
+    if not summary.exit_ok:
+        sys.exit(ExitCode.QUARANTINED)
+
+
+def _report_summary(ws: run.Workspace, summary: batch.BatchSummary) -> None:
+    """Print the summary and append it to logs/ingest.log (the morning's record of the night)."""
     lines = summary_lines(summary)
     log = ws.folder("logs") / "ingest.log"
     with log.open("a", encoding="utf-8") as fh:
@@ -295,8 +320,6 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int
             fh.write(f"{datetime.now().isoformat(timespec='seconds')} {line}\n")
     for line in lines:
         click.echo(line)
-    if not summary.exit_ok:
-        sys.exit(ExitCode.QUARANTINED)
 
 
 @main.command()

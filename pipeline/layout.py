@@ -202,9 +202,9 @@ def _explain(err: jsonschema.ValidationError) -> str:
         allowed = sorted((err.schema.get("properties") or {}).keys()) if isinstance(err.schema, Mapping) else []
         return f"nieznane pole {', '.join(map(repr, extra))}; dozwolone pola: {', '.join(allowed)}"
     if v == "enum" or v == "const":
-        allowed = err.validator_value if v == "enum" else [err.validator_value]
+        choices: list[Any] = list(err.validator_value) if v == "enum" else [err.validator_value]  # type: ignore[arg-type]
         hint = _ALLOWED_HINTS.get(last)
-        return f"niedozwolona wartość {err.instance!r}; " + (hint or f"dozwolone: {', '.join(map(str, allowed))}")
+        return f"niedozwolona wartość {err.instance!r}; " + (hint or f"dozwolone: {', '.join(map(str, choices))}")
     if v == "pattern":
         return f"niepoprawna wartość {err.instance!r}; " + _ALLOWED_HINTS.get(last, f"wzorzec {err.validator_value}")
     if v == "type":

@@ -259,13 +259,14 @@ def allocate_serials(db: DB, user: str, form: str, version: int, copies: int) ->
     return serials
 
 
-def rows(db: DB, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
-    """Read-only query helper for stages that need reporting data (run, report, web)."""
-    return list(db.query(sql, params))
+def rows(db: DB, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Read-only query helper (tests, benchmark, diagnostics)."""
+    return list(db.query(sql, list(params)))
 
 
-def insert_rows(db: DB, table: str, records: Iterable[Mapping[str, Any]], **kw: Any) -> None:
-    _t(db, table).insert_all(records, **kw)
+def _pk(last_pk: Any) -> int:
+    assert last_pk is not None
+    return int(last_pk)
 
 
 def to_json(value: Any) -> str:
@@ -275,7 +276,7 @@ def to_json(value: Any) -> str:
 # --- batches, files, pages (written by the ingest run) ----------------------------------------------
 
 def insert_batch(db: DB, label: str) -> int:
-    return int(_t(db, "batches").insert({"label": label, "started_at": now_iso(), "status": "running", "files": 0,
+    return _pk(_t(db, "batches").insert({"label": label, "started_at": now_iso(), "status": "running", "files": 0,
                                          "pages": 0, "sheets": 0, "review_items": 0, "quarantined": 0}).last_pk)
 
 
@@ -297,7 +298,7 @@ def set_file_archived(db: DB, sha: str, archived_as: str) -> None:
 
 
 def insert_page(db: DB, row: Mapping[str, Any]) -> int:
-    return int(_t(db, "pages").insert({**row, "read_at": now_iso()}).last_pk)
+    return _pk(_t(db, "pages").insert({**row, "read_at": now_iso()}).last_pk)
 
 
 def add_quarantine(db: DB, *, file_name: str, file_sha256: str, page_index: int | None, reason: str, message: str,

@@ -184,9 +184,8 @@ def test_a_file_still_being_written_is_not_taken(ws: run.Workspace, scans: Path)
 
 
 def test_second_run_is_refused_while_one_holds_the_lock(ws: run.Workspace) -> None:
-    with batch.workspace_lock(ws):
-        with pytest.raises(Locked, match="pid"):
-            batch.ingest(ws, None, workers=1, min_age_s=0, settle_s=0)
+    with batch.workspace_lock(ws), pytest.raises(Locked, match="pid"):
+        batch.ingest(ws, None, workers=1, min_age_s=0, settle_s=0)
     r = subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(ws.home), "ingest"], capture_output=True, text=True)
     assert r.returncode == ExitCode.OK
 

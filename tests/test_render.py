@@ -82,7 +82,8 @@ def test_markers_and_page_codes_read_at_150_dpi(workspace: run.Workspace) -> Non
         assert markers == {0, 1, 2, 3}
         ident = parse_page_code(code)
         assert ident is not None, code
-        assert (ident.form, ident.version, ident.page, ident.serial) == ("satysfakcja-5", version.version, i % n + 1, serials[i // n])
+        expected = ("satysfakcja-5", version.version, i % n + 1, serials[i // n])
+        assert (ident.form, ident.version, ident.page, ident.serial) == expected
         seen.append(ident.serial)
     assert seen == [serials[0]] * n + [serials[1]] * n
 

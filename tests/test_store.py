@@ -73,5 +73,5 @@ def test_serials_are_allocated_once(workspace: run.Workspace) -> None:
 def test_open_missing_workspace_says_what_to_do(tmp_path: Path) -> None:
     from pipeline.errors import WorkspaceMissing
 
-    with pytest.raises(WorkspaceMissing, match="ankieta --home .* init"):
+    with pytest.raises(WorkspaceMissing, match=r"ankieta --home .* init"):
         run.open_workspace(tmp_path / "nowhere")
