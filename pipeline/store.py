@@ -357,6 +357,12 @@ def add_review_item(db: DB, sheet_id: str, kind: str, target: str, reason: str, 
                                    "status": "open", "created_at": now_iso(), "batch_id": batch_id}, ignore=True)
 
 
+def record_decision(db: DB, sheet_id: str, kind: str, target: str, value: str, user: str) -> int:
+    """A human decision (kept beside, never over, the machine's reading). Undo sets undone_at."""
+    return _pk(_t(db, "decisions").insert({"sheet_id": sheet_id, "kind": kind, "target": target, "value": value,
+                                           "user": user, "decided_at": now_iso(), "undone_at": None}).last_pk)
+
+
 def check_missing_pages(db: DB, sheet_id: str, batch_id: int) -> None:
     sheet = _t(db, "sheets").get(sheet_id)
     present = sheet_page_numbers(db, sheet_id)
