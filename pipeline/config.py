@@ -191,3 +191,16 @@ OCR_GUIDE_MIN_SPAN_RATIO = 0.3  # a horizontal run this share of the crop's widt
 OCR_UPSCALE_RATIO = 2.0        # 200-DPI crops enlarged so handwriting x-height reaches the ~30 px tesseract likes
 OCR_BORDER_PX = 20             # white border added around the crop (tesseract misses text touching the edge)
 # (ocr constants end)
+
+# --- report: the "Protokół z badania zadowolenia Klienta" (pipeline/report.py) ----------------------
+REPORT_MIN_CELL_COUNT = 5      # RODO: a cell or breakdown with fewer responses is merged or suppressed (NOTES.md)
+REPORT_ACTION_MEAN_BELOW = 3.5  # "needs action": mean below this on a 1-5 scale (other scales proportionally) ...
+REPORT_ACTION_TOP2_BELOW_PCT = 70.0  # ... or share of the top two scale values below this ...
+REPORT_ACTION_DROP_PP = 10.0   # ... or that share fell by at least this many percentage points since the previous period
+REPORT_ACTION_MIN_N = 5        # rows with fewer ratings are not flagged (two ratings of 3 are not a finding)
+# Respondent-profile questions per form: role -> question id (stable ids; every version of the form shares them).
+REPORT_PROFILE_QUESTIONS: dict[str, dict[str, str]] = {
+    "lesko-f1": {"gender": "q1", "age": "q2", "frequency": "q3"},
+    "satysfakcja-5": {"gender": "plec", "age": "wiek", "frequency": "czestotliwosc"},
+}
+# (report constants end)
