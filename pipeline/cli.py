@@ -381,5 +381,61 @@ def quarantine_discard(ctx: click.Context, item_id: int) -> None:
     click.echo(quarantine.discard(workspace(ctx), item_id, CLI_USER))
 
 
+# --- report ------------------------------------------------------------------------------------------
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):       # no passwd entry (containers, some service accounts)
+        return CLI_USER
+
+
+@main.group("report", invoke_without_command=True)
+@click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Od dnia (RRRR-MM-DD).")
+@click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Do dnia włącznie.")
+@click.option("--half", default=None, help="Półrocze, np. 2026H2 (zamiast --from/--to).")
+@click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "csv", "json"]), default=None,
+              help="Format (domyślnie z rozszerzenia pliku -o, inaczej pdf).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Plik raportu (kopia zawsze trafia do reports/ w przestrzeni roboczej).")
+@click.option("--by", "user", default=None, help="Kto sporządza raport (do nagłówka; domyślnie login systemowy).")
+@click.pass_context
+@handled
+def report_group(ctx: click.Context, date_from: datetime | None, date_to: datetime | None, half: str | None,
+                 fmt: str | None, output: Path | None, user: str | None) -> None:
+    """Protokół z badania zadowolenia Klienta za okres (PDF, XLSX, CSV, JSON); 'report list' – archiwum."""
+    if ctx.invoked_subcommand is not None:
+        return
+    # imported on use: reportlab and openpyxl stay out of every other command's start-up
+    from pipeline import reporting
+
+    ws = workspace(ctx)
+    period = reporting.period_of(date_from.date() if date_from else None, date_to.date() if date_to else None, half)
+    if fmt is None:
+        suffix = output.suffix.lower().lstrip(".") if output else ""
+        fmt = suffix if suffix in reporting.FORMATS else "pdf"
+    g = reporting.generate(ws, period, fmt, output, user or _login())
+    click.echo(f"Zapisano {g.path} (raport nr {g.report_id}, {period.describe()}, {sheets_pl(g.sheets)}, "
+               f"{g.seconds:.1f} s).")
+    click.echo(f"Archiwum: {g.archived.relative_to(ws.home)}, sha256 {g.sha256}")
+
+
+@report_group.command("list")
+@click.pass_context
+@handled
+def report_list(ctx: click.Context) -> None:
+    """Raporty wygenerowane dotąd (archiwum w reports/, z sumą kontrolną)."""
+    from pipeline import reporting
+
+    rows = reporting.list_reports(workspace(ctx))
+    if not rows:
+        click.echo("Nie wygenerowano jeszcze żadnego raportu (ankieta report --half 2026H2 -o raport.pdf).")
+    for r in rows:
+        click.echo(f"{r['id']:>4}  {r['created_at'][:16].replace('T', ' ')}  {r['period_from']} – {r['period_to']}  "
+                   f"{r['format']:<4}  {sheets_pl(r['sheets']):<13}  {r['user']:<12}  {r['path']}  {r['sha256'][:16]}…")
+
+
 if __name__ == "__main__":
     main()

@@ -286,3 +286,25 @@ def test_pdf_text_sections_and_polish_letters(filled: run.Workspace, tmp_path: P
         assert needle in text, needle
     assert all(ch in text for ch in "ąęłńóśźż")
     assert "Spis treści" in text
+
+
+def test_cli_report_and_list(filled: run.Workspace, tmp_path: Path) -> None:
+    import sys
+
+    def ankieta(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(filled.home), *args],
+                              capture_output=True, text=True, timeout=120)
+
+    out = tmp_path / "protokol.xlsx"
+    r = ankieta("report", "--half", "2026H2", "-o", str(out), "--by", "Anna Nowak")
+    assert r.returncode == 0, r.stderr
+    assert "12 arkuszy" in r.stdout and "sha256" in r.stdout
+    assert load_workbook(out).sheetnames[0] == "Podsumowanie"        # format taken from the file name
+    r = ankieta("report", "--from", "2026-07-01", "--to", "2026-12-31", "--format", "csv", "-o", str(tmp_path / "r.csv"))
+    assert r.returncode == 0, r.stderr
+    listing = ankieta("report", "list").stdout
+    assert "2026-07-01 – 2026-12-31  xlsx" in listing and "csv" in listing and "Anna Nowak" in listing
+    r = ankieta("report", "--from", "2026-07-01", "-o", str(tmp_path / "x.pdf"))
+    assert r.returncode == 6 and "--half 2026H2" in r.stderr and "Traceback" not in r.stderr
+    r = ankieta("report", "--half", "2026H3")
+    assert r.returncode == 6 and "2026H1" in r.stderr
