@@ -379,8 +379,9 @@ def _choice_counts(q: Question, records: Sequence[ResponseRecord]) -> tuple[Coun
 
 def choice_stats(title: str, options: Sequence[tuple[str, str]], multi: bool, counts: Counter[str], n: int,
                  invalid: int, no_answer: int, prev: tuple[Counter[str], int] | None, protected: bool,
-                 min_cell: int) -> ChoiceStats:
-    """Counts and % per option (ids unknown to the layout are listed under their id), merged if protected."""
+                 min_cell: int, prev_ids: set[str] | None = None) -> ChoiceStats:
+    """Counts and % per option (ids unknown to the layout are listed under their id), merged if protected.
+    `prev_ids`: options the previous period could have chosen (a profile over several forms), else all."""
     labels = dict(options)
     order = [i for i, _ in options] + sorted(k for k in counts if k not in labels)
     pairs = [(i, counts.get(i, 0)) for i in order]
@@ -391,7 +392,7 @@ def choice_stats(title: str, options: Sequence[tuple[str, str]], multi: bool, co
     pc, pn = prev if prev is not None else (Counter(), 0)
 
     def prev_pct(ids: Sequence[str]) -> float | None:
-        if prev is None or pn == 0:
+        if prev is None or pn == 0 or (prev_ids is not None and not set(ids) <= prev_ids):
             return None
         k = sum(pc.get(i, 0) for i in ids)
         if protected and (pn < min_cell or 0 < k < min_cell):
@@ -624,19 +625,22 @@ def build_report(records: Iterable[ResponseRecord], previous: Iterable[ResponseR
         pcounts = Counter[str]()
         n = pn = inv = none = 0
         options: dict[str, str] = {}
+        prev_ids: set[str] = set()
         for f in forms:
             qid = s.profile_questions.get(f, {}).get(role)
             if not qid or qid not in {q.id for q in merged[f].questions}:
                 continue
             q = merged[f].question(qid)
             options.update({o.id: o.label for o in q.options if o.id not in options})
+            if prev_by_form[f]:
+                prev_ids |= {o.id for o in q.options}
             c, k, i, z = _choice_counts(q, by_form[f])
             counts, n, inv, none = counts + c, n + k, inv + i, none + z
             pc, pk, _, _ = _choice_counts(q, prev_by_form[f])
             pcounts, pn = pcounts + pc, pn + pk
         if options:
             stats = choice_stats(title, list(options.items()), False, counts, n, inv, none, (pcounts, pn) if prev else None,
-                                 True, s.min_cell)
+                                 True, s.min_cell, prev_ids)
             profile.append(QuestionReport("", role, None, title, "single", role, choice=stats))
 
     idx, idx_n = satisfaction_index(merged, cur)

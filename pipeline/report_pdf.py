@@ -45,6 +45,8 @@ S = {
     "title": ParagraphStyle("title", _BASE, fontName=FONT_BOLD, fontSize=17, leading=21, alignment=TA_CENTER),
     "sub": ParagraphStyle("sub", _BASE, fontSize=11, leading=14, alignment=TA_CENTER),
     "h1": ParagraphStyle("h1", _BASE, fontName=FONT_BOLD, fontSize=13, leading=16, spaceBefore=8, spaceAfter=5),
+    "h1form": ParagraphStyle("h1form", _BASE, fontName=FONT_BOLD, fontSize=11.5, leading=14, spaceBefore=10, spaceAfter=2,
+                             borderPadding=(2, 0, 2, 0)),
     "h2": ParagraphStyle("h2", _BASE, fontName=FONT_BOLD, fontSize=10.5, leading=13.5, spaceBefore=8, spaceAfter=3),
     "p": _BASE,
     "small": ParagraphStyle("small", _BASE, fontSize=8, leading=10),
@@ -194,24 +196,31 @@ def _grid(q: R.QuestionReport) -> list[Flowable]:
     col_labels = [c.label if c.scored else f"{c.label}*" for c in g.columns]
     if scored:
         top = " i ".join(str(v) for v in g.top_values)
-        out.append(P(f"Średnia liczona z ocen {scored[0].value}–{scored[-1].value}; „oceny najwyższe” = udział ocen {top}. "
-                     "Kolumny oznaczone * nie są wliczane do średniej.", "small"))
-        head = ["Pozycja", "n", "Średnia", "Zmiana", "Oceny najw.", "Zmiana", *col_labels]
+        # scored columns are headed by their value (word labels do not fit a narrow column): the key is printed
+        key = ", ".join(f"{c.value} = {c.label}" for c in scored if c.label != str(c.value))
+        extra = [c for c in g.columns if not c.scored]
+        note = (f"Średnia liczona z ocen {scored[0].value}–{scored[-1].value}" + (f" ({key})" if key else "")
+                + f"; „oceny najwyższe” = udział ocen {top}."
+                + (" Kolumny oznaczone * (" + ", ".join(c.label for c in extra) + ") nie są wliczane do średniej."
+                   if extra else ""))
+        out.append(P(note, "small"))
+        head = ["Pozycja", "n", "Średnia", "Zmiana", "Oceny najw.", "Zmiana",
+                *(str(c.value) if c.scored else f"{c.label}*" for c in g.columns)]
         rows: list[list[Any]] = [head]
         for r in g.rows:
             rows.append([r.label, r.n, R.num(r.mean, 2), R.change(r.mean_change, "", 2), R.pct(r.top2_pct),
                          R.change(r.top2_change_pp), *(k for _, k in r.counts)])
-        k = len(g.columns)
-        fixed = [10 * mm, 15 * mm, 17 * mm, 18 * mm, 21 * mm]
-        cw = 8 * mm if k <= 6 else 7 * mm
-        out.append(_table(rows, [WIDTH - sum(fixed) - k * cw, *fixed, *([cw] * k)]))
+        fixed = [9 * mm, 16 * mm, 17 * mm, 17 * mm, 21 * mm]
+        widths = [7 * mm if c.scored else 19 * mm for c in g.columns]
+        out.append(_table(rows, [WIDTH - sum(fixed) - sum(widths), *fixed, *widths]))
         rated = [r for r in g.rows if r.mean is not None]
         if rated:
             hi = float(scored[-1].value or 0)
             prev = [r.prev_mean for r in rated]
-            out += [Spacer(0, 3), P("Średnia ocena:", "small"),
-                    _bars([r.label for r in rated], [r.mean or 0.0 for r in rated], prev, value_max=hi, unit="", digits=2),
-                    _legend(any(p is not None for p in prev))]
+            out += [Spacer(0, 3), KeepTogether([
+                P("Średnia ocena:", "small"),
+                _bars([r.label for r in rated], [r.mean or 0.0 for r in rated], prev, value_max=hi, unit="", digits=2),
+                _legend(any(p is not None for p in prev))])]
     else:
         rows = [["Pozycja", "n", *col_labels]]
         rows += [[r.label, sum(k for _, k in r.counts), *(k for _, k in r.counts)] for r in g.rows]
@@ -341,7 +350,12 @@ def report_pdf(rep: R.Report) -> bytes:
         story.append(KeepTogether([P(q.text, "h2"), *_choice(rep, q)]))
     story.append(CondPageBreak(80 * mm))
     story.append(P("4. Wyniki dla poszczególnych pytań", "h1"))
+    form = ""
     for q in rep.questions:
+        if len(rep.forms) > 1 and q.form != form:
+            form = q.form
+            title = next((f.title for f in rep.forms if f.form == form), form)
+            story += [CondPageBreak(80 * mm), P(f"Formularz: {title} ({form})", "h1form")]
         num = f"{q.number}. " if q.number else ""
         head = [P(f"{num}{q.text}", "h2")]
         if q.role in R.ROLE_LABELS:

@@ -133,7 +133,7 @@ def list_reports(ws: Workspace) -> list[dict[str, Any]]:
 
 # --- timing (the `make bench` figure: "a few seconds, not minutes" for 10,000 responses) -------------------
 
-def synthetic_sheets(ws: Workspace, n: int, start: date, days: int, seed: int = 1) -> None:
+def synthetic_sheets(ws: Workspace, n: int, start: date, days: int, seed: int = 1, prefix: str = "S") -> None:
     """Insert n online lesko-f1 responses spread over `days` days from `start` (deterministic)."""
     rnd = random.Random(seed)
     fv = publish_form(ws, "lesko-f1")
@@ -150,7 +150,7 @@ def synthetic_sheets(ws: Workspace, n: int, start: date, days: int, seed: int = 
         if i % 50 == 0:
             ans.append(("uwagi.text", "#text", "Proszę o dłuższe godziny pracy w czwartki."))
         day = start + timedelta(days=i % days)
-        store.insert_manual_sheet(ws.db, {"id": f"S{i:06d}", "form": "lesko-f1", "version": fv.version,
+        store.insert_manual_sheet(ws.db, {"id": f"{prefix}{i:06d}", "form": "lesko-f1", "version": fv.version,
                                           "channel": "online", "received_at": str(day)}, ans)
 
 
@@ -164,7 +164,7 @@ def time_report(n_responses: int = 10_000, formats: tuple[str, ...] = FORMATS) -
         period = R.half_year("2026H2")
         t0 = time.perf_counter()
         synthetic_sheets(ws, n_responses, period.date_from, period.days)
-        synthetic_sheets(ws, n_responses, R.previous_period(period).date_from, period.days, seed=2)
+        synthetic_sheets(ws, n_responses, R.previous_period(period).date_from, period.days, seed=2, prefix="P")
         out: dict[str, float] = {"insert_s": time.perf_counter() - t0}
         t0 = time.perf_counter()
         rep, records = build(ws, period, "bench")

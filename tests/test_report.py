@@ -308,3 +308,8 @@ def test_cli_report_and_list(filled: run.Workspace, tmp_path: Path) -> None:
     assert r.returncode == 6 and "--half 2026H2" in r.stderr and "Traceback" not in r.stderr
     r = ankieta("report", "--half", "2026H3")
     assert r.returncode == 6 and "2026H1" in r.stderr
+
+
+def test_time_report_runs_every_format() -> None:
+    t = reporting.time_report(30)        # the 10,000-response figure is measured by hand (no timed assert)
+    assert t["responses"] == 30 and {"gather_build_s", "pdf_s", "xlsx_s", "csv_s", "json_s"} <= set(t)
