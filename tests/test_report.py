@@ -313,3 +313,14 @@ def test_cli_report_and_list(filled: run.Workspace, tmp_path: Path) -> None:
 def test_time_report_runs_every_format() -> None:
     t = reporting.time_report(30)        # the 10,000-response figure is measured by hand (no timed assert)
     assert t["responses"] == 30 and {"gather_build_s", "pdf_s", "xlsx_s", "csv_s", "json_s"} <= set(t)
+
+
+def test_empty_period_still_makes_every_format(filled: run.Workspace, tmp_path: Path) -> None:
+    empty = R.half_year("2030H1")
+    rep, records = reporting.build(filled, empty, "t")
+    assert rep.method.included == 0 and rep.index.value is None and rep.questions == () and rep.departments.rows == ()
+    for fmt in reporting.FORMATS:
+        assert reporting.render(rep, records, fmt)
+    text = subprocess.run(["pdftotext", "-", "-"], input=reporting.render(rep, records, "pdf"), capture_output=True,
+                          check=True).stdout.decode()
+    assert "brak ankiet w okresie" in text and "Żadna pozycja nie spełnia kryteriów." in text
