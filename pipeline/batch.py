@@ -19,8 +19,9 @@ import os
 import shutil
 import socket
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -240,6 +241,10 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
                                          C.INBOX_SETTLE_S if settle_s is None else settle_s)
         else:
             ready, waiting = ready_files(candidates, min_age_s or 0.0, settle_s or 0.0)
+        if not ready:
+            # nothing to do (e.g. --watch on an empty inbox): no batch row, no worker pool
+            return BatchSummary(0, label, 0, 0, 0, 0, (), (), tuple(p.name for p in waiting),
+                                seconds=round(time.monotonic() - started, 2))
         with ws.db.atomic():
             batch_id = int(store.insert_batch(ws.db, label))
         forms = store.form_versions_by_key(ws.db)
@@ -253,17 +258,39 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
                                         initargs=(forms, folders)) if n_workers > 1 else None)
         if executor is None:
             init_reader(forms, folders)
+        # Files overlap: the next files' pages are queued while the oldest is committed, so single-page files
+        # (one JPEG per sheet) still keep every core busy; at most ~4 pages per worker wait, so memory is bounded.
+        inflight: deque[_InFlight] = deque()
+        seen: set[str] = set()
+        done_files = 0
+
+        def finish_oldest() -> None:
+            nonlocal pages_done, done_files
+            fl = inflight.popleft()
+            if progress:
+                progress(Progress(done_files, len(ready), pages_done, fl.path.name))
+            res = _finish_file(ws, fl, batch_id, label, from_inbox)
+            results.append(res)
+            pages_done += res.pages
+            quarantined.extend(res.quarantined)
+            done_files += 1
+
         try:
-            for n, path in enumerate(ready):
-                if progress:
-                    progress(Progress(n, len(ready), pages_done, path.name))
-                outcome = _ingest_file(ws, path, batch_id, label, executor, from_inbox)
-                if outcome is None:
+            for path in ready:
+                started_file = _start_file(ws, path, batch_id, executor, from_inbox, seen)
+                if started_file is None:
                     duplicates.append(path.name)
-                    continue
-                results.append(outcome)
-                pages_done += outcome.pages
-                quarantined.extend(outcome.quarantined)
+                    done_files += 1
+                elif isinstance(started_file, FileResult):
+                    results.append(started_file)
+                    quarantined.extend(started_file.quarantined)
+                    done_files += 1
+                else:
+                    inflight.append(started_file)
+                while inflight and (executor is None or queued(inflight) > C.QUEUED_PAGES_PER_WORKER * n_workers):
+                    finish_oldest()
+            while inflight:
+                finish_oldest()
         finally:
             if executor is not None:
                 executor.shutdown(cancel_futures=True)
@@ -296,23 +323,46 @@ def summary_fields(s: BatchSummary) -> dict[str, Any]:
                                        ensure_ascii=False)}
 
 
-def _ingest_file(ws: Workspace, path: Path, batch_id: int, label: str, executor: ProcessPoolExecutor | None,
-                 from_inbox: bool) -> FileResult | None:
+@dataclass
+class _InFlight:
+    """A file whose pages are being read by the pool (futures) or will be read in-process (tasks)."""
+
+    path: Path
+    sha: str
+    tasks: list[tuple[str, int, str, str]]
+    futures: list[Future[PageOutcome]]
+
+
+def queued(inflight: deque[_InFlight]) -> int:
+    return sum(len(f.tasks) for f in inflight)
+
+
+def _start_file(ws: Workspace, path: Path, batch_id: int, executor: ProcessPoolExecutor | None, from_inbox: bool,
+                seen: set[str]) -> _InFlight | FileResult | None:
+    """Hash, de-duplicate and count pages, then hand the pages to the pool; None for a duplicate file."""
     from pipeline import ingest as decode
 
     try:
         sha = decode.file_sha256(path)
     except OSError as exc:
         return quarantine_file(ws, path, "", batch_id, "unreadable", f"Nie można odczytać pliku: {exc}.", from_inbox)
-    if store.file_known(ws.db, sha):
+    if sha in seen or store.file_known(ws.db, sha):
         _archive(ws, path, from_inbox, duplicate=True)
         return None
     try:
         count = decode.page_count(path)
     except InputDamaged as exc:
         return quarantine_file(ws, path, sha, batch_id, exc.code, exc.message, from_inbox)
+    seen.add(sha)
     tasks = [(str(path), i, sha, path.name) for i in range(count)]
-    outcomes = list(executor.map(read_task, tasks) if executor is not None else map(read_task, tasks))
+    futures = [executor.submit(read_task, t) for t in tasks] if executor is not None else []
+    return _InFlight(path, sha, tasks, futures)
+
+
+def _finish_file(ws: Workspace, fl: _InFlight, batch_id: int, label: str, from_inbox: bool) -> FileResult:
+    """Collect a file's pages, commit them in one transaction, then (only then) archive the original."""
+    outcomes = [f.result() for f in fl.futures] if fl.futures else [read_task(t) for t in fl.tasks]
+    path, sha = fl.path, fl.sha
     result = commit_file(ws, path, sha, batch_id, label, outcomes)
     if result.whole_file_quarantined:
         reasons = sorted({o.rejected.message for o in outcomes if o.rejected is not None and o.rejected.reason != "blank"})

@@ -55,6 +55,7 @@ INBOX_MIN_AGE_S = 120.0        # a file younger than this may still be arriving 
 INBOX_SETTLE_S = 2.0           # size+mtime must be unchanged across two looks this far apart
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart", ".!ut", ".swp")
 SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
+QUEUED_PAGES_PER_WORKER = 4    # pages queued ahead per worker across files: cores stay busy, memory stays bounded
 REVIEW_IMAGE_DPI = 150         # normalised, upright, geometry-aligned page images kept for the reviewer
 REVIEW_IMAGE_JPEG_QUALITY = 85
 
