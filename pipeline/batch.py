@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -230,8 +230,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", workers: int | None = None,
            min_age_s: float | None = None, settle_s: float | None = None,
-           progress: Callable[[Progress], None] | None = None, draft_texts: bool = True) -> BatchSummary:
-    """Read scan files (default: the inbox) into the workspace. See the module docstring for guarantees."""
+           progress: Callable[[Progress], None] | None = None, draft_texts: bool = True,
+           received: date | None = None) -> BatchSummary:
+    """Read scan files (default: the inbox) into the workspace. See the module docstring for guarantees.
+    `received`: the day the paper was taken out of the collection box (default: today)."""
     started = time.monotonic()
     from_inbox = not paths
     candidates = list_inputs([ws.folder("inbox")] if from_inbox else list(paths or []))
@@ -269,7 +271,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
             fl = inflight.popleft()
             if progress:
                 progress(Progress(done_files, len(ready), pages_done, fl.path.name))
-            res = _finish_file(ws, fl, batch_id, label, from_inbox)
+            res = _finish_file(ws, fl, batch_id, label, from_inbox, received.isoformat() if received else "")
             results.append(res)
             pages_done += res.pages
             quarantined.extend(res.quarantined)
@@ -359,11 +361,11 @@ def _start_file(ws: Workspace, path: Path, batch_id: int, executor: ProcessPoolE
     return _InFlight(path, sha, tasks, futures)
 
 
-def _finish_file(ws: Workspace, fl: _InFlight, batch_id: int, label: str, from_inbox: bool) -> FileResult:
+def _finish_file(ws: Workspace, fl: _InFlight, batch_id: int, label: str, from_inbox: bool, received: str) -> FileResult:
     """Collect a file's pages, commit them in one transaction, then (only then) archive the original."""
     outcomes = [f.result() for f in fl.futures] if fl.futures else [read_task(t) for t in fl.tasks]
     path, sha = fl.path, fl.sha
-    result = commit_file(ws, path, sha, batch_id, label, outcomes)
+    result = commit_file(ws, path, sha, batch_id, label, outcomes, received=received)
     if result.whole_file_quarantined:
         reasons = sorted({o.rejected.message for o in outcomes if o.rejected is not None and o.rejected.reason != "blank"})
         q = quarantine_file(ws, path, sha, batch_id, "no-sheet", "Żadna strona pliku nie jest naszą ankietą: "

@@ -283,12 +283,15 @@ def summary_lines(s: batch.BatchSummary) -> list[str]:
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--batch", "label", default="", help="Oznaczenie partii papieru, np. \"urna 2, 2026-11\".")
 @click.option("--workers", type=click.IntRange(1, 64), default=None, help="Liczba procesów (domyślnie: wszystkie rdzenie).")
+@click.option("--received", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="Dzień wyjęcia ankiet z urny (RRRR-MM-DD); decyduje o okresie raportu. Domyślnie: dziś.")
 @click.option("--watch", is_flag=True,
               help="Pracuj ciągle: sprawdzaj inbox/ co --interval sekund (bezpieczne na udziałach sieciowych).")
 @click.option("--interval", type=click.IntRange(5, 3600), default=60, show_default=True)
 @click.pass_context
 @handled
-def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int | None, watch: bool, interval: int) -> None:
+def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int | None, received: datetime | None,
+           watch: bool, interval: int) -> None:
     """Wczytaj skany (pliki, foldery; bez argumentów: folder inbox/)."""
     ws = workspace(ctx)
     if watch:
@@ -305,7 +308,8 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int
                 if summary.files or summary.quarantined or summary.duplicates:
                     _report_summary(ws, summary)
             time.sleep(interval)
-    summary = batch.ingest(ws, list(paths) or None, label=label, workers=workers, progress=_progress_printer())
+    summary = batch.ingest(ws, list(paths) or None, label=label, workers=workers, progress=_progress_printer(),
+                           received=received.date() if received else None)
     _report_summary(ws, summary)
     if not summary.exit_ok:
         sys.exit(ExitCode.QUARANTINED)

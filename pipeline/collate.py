@@ -95,9 +95,10 @@ def _sheet_for(db: store.DB, reading: PageReading, sha: str,
 
 
 def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, outcomes: list[PageOutcome],
-                record: bool = True) -> FileResult:
+                record: bool = True, received: str = "") -> FileResult:
     """Store everything read from one file atomically (the caller archives the original afterwards).
-    `record=False` adds pages to a file already stored (a page retried from the quarantine)."""
+    `record=False` adds pages to a file already stored (a page retried from the quarantine). `received` is the
+    day the paper was collected (the report's period uses it); default: today."""
     db = ws.db
     rejected: Counter[str] = Counter()
     quarantined: list[tuple[str, str]] = []
@@ -133,7 +134,7 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
                 touched.append(sheet_id)
             store.ensure_sheet(db, {
                 "id": sheet_id, "form": ident.form, "version": ident.version, "serial": ident.serial or "",
-                "channel": "paper", "batch_id": batch_id, "batch_label": label, "received_at": _day(),
+                "channel": "paper", "batch_id": batch_id, "batch_label": label, "received_at": received or _day(),
                 "created_at": store.now_iso(), "pages_expected": len(fv.geometry.pages),
                 "status": "duplicate" if duplicate_of else "review", "duplicate_of": duplicate_of or "",
             })
