@@ -18,14 +18,81 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import replace
 from typing import Any
 
-from pipeline import config as C
 from pipeline.answers import INVALID
-from pipeline.layout import Column, FormLayout, Option, Question, QuestionKind, Row
+from pipeline.layout import Column, FormLayout, Option, Question, Row
 from pipeline.records import Office
+from pipeline.report_model import (
+    ActionItem as ActionItem,
+)
+from pipeline.report_model import (
+    AnnexForm as AnnexForm,
+)
+from pipeline.report_model import (
+    AnnexQuestion as AnnexQuestion,
+)
+from pipeline.report_model import (
+    Cell as Cell,
+)
+from pipeline.report_model import (
+    ChoiceStats as ChoiceStats,
+)
+from pipeline.report_model import (
+    DepartmentSection as DepartmentSection,
+)
+from pipeline.report_model import (
+    DepartmentStats as DepartmentStats,
+)
+from pipeline.report_model import (
+    FormInfo as FormInfo,
+)
+from pipeline.report_model import (
+    GridStats as GridStats,
+)
+from pipeline.report_model import (
+    IndexStats as IndexStats,
+)
+from pipeline.report_model import (
+    Method as Method,
+)
+from pipeline.report_model import (
+    Period as Period,
+)
+from pipeline.report_model import (
+    QuestionReport as QuestionReport,
+)
+from pipeline.report_model import (
+    Report as Report,
+)
+from pipeline.report_model import (
+    ReportSettings as ReportSettings,
+)
+from pipeline.report_model import (
+    ResponseRecord as ResponseRecord,
+)
+from pipeline.report_model import (
+    RowStats as RowStats,
+)
+from pipeline.report_model import (
+    TextItem as TextItem,
+)
+from pipeline.report_model import (
+    change as change,
+)
+from pipeline.report_model import (
+    half_year as half_year,
+)
+from pipeline.report_model import (
+    num as num,
+)
+from pipeline.report_model import (
+    pct as pct,
+)
+from pipeline.report_model import (
+    previous_period as previous_period,
+)
 
 CHANNEL_LABELS = {"paper": "papier (skan)", "paper-manual": "papier (wprowadzone ręcznie)", "online": "online"}
 ROLE_LABELS = {"gender": "Płeć", "age": "Wiek", "frequency": "Częstotliwość załatwiania spraw w urzędzie"}
@@ -39,272 +106,6 @@ INDEX_FORMULA = (
     "odpowiedzi są pomijane; każda ocena waży tyle samo."
 )
 
-
-@dataclass(frozen=True)
-class ResponseRecord:
-    """One sheet as the report sees it. `texts` are confirmed transcriptions only (area id -> text)."""
-
-    sheet_id: str
-    form: str
-    version: int
-    channel: str                       # paper | paper-manual | online
-    batch: str = ""                    # paper batch label
-    received: str = ""                 # YYYY-MM-DD
-    status: str = "final"              # final | review (review: excluded, only counted)
-    answers: Mapping[str, Any] = field(default_factory=dict)
-    texts: Mapping[str, str] = field(default_factory=dict)
-    complaints: frozenset[str] = frozenset()   # text area ids a reviewer flagged as a complaint
-
-
-@dataclass(frozen=True)
-class Period:
-    date_from: date
-    date_to: date
-    label: str = ""
-
-    @property
-    def days(self) -> int:
-        return (self.date_to - self.date_from).days + 1
-
-    def describe(self) -> str:
-        span = f"{self.date_from:%d.%m.%Y} – {self.date_to:%d.%m.%Y}"
-        return f"{self.label} ({span})" if self.label else span
-
-
-def previous_period(p: Period) -> Period:
-    """The period of equal length (in days) that ends the day before `p` starts."""
-    end = p.date_from - timedelta(days=1)
-    return Period(end - timedelta(days=p.days - 1), end)
-
-
-def half_year(spec: str) -> Period:
-    """'2026H2' -> 1 July – 31 December 2026, labelled 'II półrocze 2026'."""
-    s = spec.strip().upper()
-    if len(s) != 6 or not s[:4].isdigit() or s[4] != "H" or s[5] not in "12":
-        raise ValueError(spec)
-    year = int(s[:4])
-    if s[5] == "1":
-        return Period(date(year, 1, 1), date(year, 6, 30), f"I półrocze {year}")
-    return Period(date(year, 7, 1), date(year, 12, 31), f"II półrocze {year}")
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    min_cell: int = C.REPORT_MIN_CELL_COUNT
-    mean_below: float = C.REPORT_ACTION_MEAN_BELOW
-    top2_below_pct: float = C.REPORT_ACTION_TOP2_BELOW_PCT
-    drop_pp: float = C.REPORT_ACTION_DROP_PP
-    action_min_n: int = C.REPORT_ACTION_MIN_N
-    profile_questions: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: C.REPORT_PROFILE_QUESTIONS)
-
-
-# --- the report ---------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Cell:
-    """One answer category. `merged` lists the labels a merged group stands for."""
-
-    id: str
-    label: str
-    count: int
-    pct: float
-    prev_pct: float | None = None
-    merged: tuple[str, ...] = ()
-
-    @property
-    def change_pp(self) -> float | None:
-        return None if self.prev_pct is None else self.pct - self.prev_pct
-
-
-@dataclass(frozen=True)
-class ChoiceStats:
-    """A single- or multiple-choice question (multiple choice: % of respondents, so they may sum > 100)."""
-
-    title: str
-    multi: bool
-    n: int                              # respondents with a valid answer: the base of the percentages
-    cells: tuple[Cell, ...]
-    invalid: int = 0
-    no_answer: int = 0
-    protected: bool = False             # small-group protection applies to this question
-    suppressed: bool = False            # fewer than min_cell answers: nothing but n is shown
-    prev_n: int | None = None
-
-
-@dataclass(frozen=True)
-class RowStats:
-    id: str
-    label: str
-    n: int                              # scored answers (base of mean and top-2-box)
-    mean: float | None
-    top2_pct: float | None
-    counts: tuple[tuple[str, int], ...]  # per column id, scored and non-scored
-    not_scored: int = 0
-    invalid: int = 0
-    prev_n: int = 0
-    prev_mean: float | None = None
-    prev_top2_pct: float | None = None
-
-    @property
-    def mean_change(self) -> float | None:
-        return None if self.mean is None or self.prev_mean is None else self.mean - self.prev_mean
-
-    @property
-    def top2_change_pp(self) -> float | None:
-        return None if self.top2_pct is None or self.prev_top2_pct is None else self.top2_pct - self.prev_top2_pct
-
-
-@dataclass(frozen=True)
-class GridStats:
-    columns: tuple[Column, ...]
-    top_values: tuple[int, ...]         # the scored values counted as "top box" (4 and 5 on a 1-5 scale)
-    rows: tuple[RowStats, ...]
-
-
-@dataclass(frozen=True)
-class TextItem:
-    form: str
-    question: str
-    area: str
-    label: str
-    text: str
-    sheet: str
-    complaint: bool = False
-
-
-@dataclass(frozen=True)
-class QuestionReport:
-    form: str
-    id: str
-    number: int | None
-    text: str
-    kind: QuestionKind
-    role: str = ""                      # profile role ("gender", ...) or "department"
-    choice: ChoiceStats | None = None
-    grid: GridStats | None = None
-    texts: tuple[TextItem, ...] = ()
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    value: float | None
-    answers: int
-    prev_value: float | None = None
-    prev_answers: int = 0
-
-    @property
-    def change(self) -> float | None:
-        return None if self.value is None or self.prev_value is None else self.value - self.prev_value
-
-
-@dataclass(frozen=True)
-class DepartmentStats:
-    id: str
-    label: str
-    n: int
-    index: float | None
-    top2_pct: float | None
-    prev_index: float | None = None
-    merged: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class DepartmentSection:
-    rows: tuple[DepartmentStats, ...]
-    no_answer: int = 0
-    suppressed: bool = False            # fewer than min_cell responses named a department at all
-    merged_count: int = 0               # departments folded into the merged group
-
-
-@dataclass(frozen=True)
-class Method:
-    included: int
-    by_channel: tuple[tuple[str, str, int], ...]    # (channel, Polish label, sheets)
-    by_batch: tuple[tuple[str, int], ...]           # paper batch label -> sheets
-    awaiting_review: int
-    invalid_answers: int
-    previous_included: int = 0
-
-
-@dataclass(frozen=True)
-class ActionItem:
-    form: str
-    question: str
-    row: str
-    label: str
-    n: int
-    mean: float | None
-    top2_pct: float | None
-    top2_change_pp: float | None
-    reasons: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FormInfo:
-    form: str
-    title: str
-    versions: tuple[tuple[int, int], ...]           # (version, sheets in the period)
-
-
-@dataclass(frozen=True)
-class AnnexQuestion:
-    number: int | None
-    id: str
-    kind: str
-    text: str
-    answers: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class AnnexForm:
-    form: str
-    version: int
-    title: str
-    questions: tuple[AnnexQuestion, ...]
-
-
-@dataclass(frozen=True)
-class Report:
-    office: str
-    office_address: str
-    period: Period
-    previous: Period
-    generated_at: str
-    generated_by: str
-    forms: tuple[FormInfo, ...]
-    method: Method
-    profile: tuple[QuestionReport, ...]
-    questions: tuple[QuestionReport, ...]
-    index: IndexStats
-    departments: DepartmentSection
-    actions: tuple[ActionItem, ...]
-    complaints: tuple[TextItem, ...]
-    annex: tuple[AnnexForm, ...]
-    settings: ReportSettings
-    notes: tuple[str, ...] = ()
-
-
-# --- formatting shared by the writers (Polish: decimal comma) ------------------------------------------
-
-def num(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{x:.{digits}f}".replace(".", ",").replace("-", "−")
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None else f"{num(x)} %"
-
-
-def change(x: float | None, unit: str = "pp", digits: int = 1) -> str:
-    """'▲ +5,0 pp', '▼ −2,5 pp', '= 0,0 pp'; '–' without a previous value."""
-    if x is None:
-        return "–"
-    if round(x, digits) == 0:
-        return f"= 0{',' + '0' * digits if digits else ''} {unit}".rstrip()
-    mark = "▲ +" if x > 0 else "▼ "
-    return f"{mark}{num(x, digits)} {unit}".rstrip()
-
-
-# --- merging versions by stable ids ----------------------------------------------------------------------
 
 def _union(old: Sequence[Any], new: Sequence[Any]) -> tuple[Any, ...]:
     """Items of `new` (newest labels, newest order) then those only `old` has."""
