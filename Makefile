@@ -17,6 +17,7 @@ debs:
 	command -v pdftoppm >/dev/null || missing="$$missing poppler-utils"; \
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
 	{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx pol; } || missing="$$missing tesseract-ocr-pol"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Instaluję pakiety Debiana:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \

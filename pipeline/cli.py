@@ -441,5 +441,59 @@ def report_list(ctx: click.Context) -> None:
                    f"{r['format']:<4}  {sheets_pl(r['sheets']):<13}  {r['user']:<12}  {r['path']}  {r['sha256'][:16]}…")
 
 
+# --- web: serve, users ---------------------------------------------------------------------------------
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Adres nasłuchu (0.0.0.0: cała sieć urzędu).")
+@click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Wątki serwera.")
+@click.option("--secure-cookies", is_flag=True, envvar="ANKIETA_SECURE_COOKIES",
+              help="Ciasteczko sesji tylko przez HTTPS (włącz, gdy przed aplikacją stoi serwer z TLS).")
+@click.pass_context
+@handled
+def serve(ctx: click.Context, host: str, port: int, threads: int, secure_cookies: bool) -> None:
+    """Uruchom aplikację WWW (przegląd niepewnych odpowiedzi) na serwerze waitress."""
+    from waitress import serve as waitress_serve
+
+    from pipeline.web import create_app
+
+    ws = workspace(ctx)
+    if not store.list_users(ws.db):
+        click.echo("Uwaga: nie ma jeszcze kont. Dodaj: ankieta users add NAZWA --role admin", err=True)
+    click.echo(f"Aplikacja działa pod adresem http://{host}:{port}/ (Ctrl+C kończy).", err=True)
+    waitress_serve(create_app(ws.home, secure_cookies=secure_cookies), host=host, port=port, threads=threads)
+
+
+@main.group()
+def users() -> None:
+    """Konta aplikacji WWW."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["admin", "reviewer"]), required=True,
+              help="admin: wszystko; reviewer: przegląd arkuszy.")
+@click.pass_context
+@handled
+def users_add(ctx: click.Context, name: str, role: str) -> None:
+    """Dodaj konto NAME (albo ustaw mu nowe hasło). Hasło: pytanie w terminalu albo zmienna ANKIETA_PASSWORD."""
+    import os
+
+    from pipeline.web import accounts
+
+    ws = workspace(ctx)
+    password = os.environ.get("ANKIETA_PASSWORD") or click.prompt("Hasło", hide_input=True, confirmation_prompt="Powtórz hasło")
+    acc = accounts.add_user(ws.db, CLI_USER, name, role, password)
+    click.echo(f"Zapisano konto {acc.name} ({accounts.ROLE_LABELS[acc.role]}).")
+
+
+@users.command("list")
+@click.pass_context
+@handled
+def users_list(ctx: click.Context) -> None:
+    for u in store.list_users(workspace(ctx).db):
+        click.echo(f"{u['name']:<20} {u['role']:<9} {'aktywne' if u['active'] else 'nieaktywne'}")
+
+
 if __name__ == "__main__":
     main()

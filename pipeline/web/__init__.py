@@ -1,0 +1,205 @@
+"""The web application (Flask): accounts, the reviewer's queue, and later the survey and admin pages.
+
+Server-rendered HTML that works without JavaScript; `static/keys.js` only adds keyboard shortcuts.
+Security: Flask-Login sessions (HttpOnly, SameSite=Lax cookie, optional Secure), Flask-WTF CSRF on every
+POST, a role check on every non-public route, throttled logins, a strict Content-Security-Policy, and
+Jinja autoescaping for everything users or OCR wrote. Served by waitress (`ankieta serve`), one database
+connection per request (SQLite WAL keeps readers unblocked during the night's ingest).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.wrappers import Response
+
+from pipeline import run, store
+from pipeline.errors import AnkietaError
+from pipeline.web import accounts
+
+F = TypeVar("F", bound=Callable[..., Any])
+SESSION_HOURS = 12
+
+
+class User(UserMixin):
+    def __init__(self, account: accounts.Account) -> None:
+        self.account = account
+
+    def get_id(self) -> str:
+        return self.account.name
+
+    @property
+    def name(self) -> str:
+        return self.account.name
+
+    @property
+    def role(self) -> str:
+        return self.account.role
+
+
+def ws() -> run.Workspace:
+    """The request's workspace (its own SQLite connection, closed at teardown)."""
+    if "ws" not in g:
+        g.ws = run.open_workspace(current_app.config["ANKIETA_HOME"])
+    return g.ws
+
+
+def requires(*roles: str) -> Callable[[F], F]:
+    """Logged in and holding one of `roles`; otherwise the login page (401) or 403."""
+
+    def deco(func: F) -> F:
+        @wraps(func)
+        @login_required
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if current_user.role not in roles:
+                abort(403)
+            return func(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return deco
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a local path may follow the login (no open redirect)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("review.queue_page")
+
+
+def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.Throttle | None = None) -> Flask:
+    app = Flask(__name__)
+    first = run.open_workspace(home)     # fails early, with the CLI's message, when there is no workspace
+    app.config.update(
+        SECRET_KEY=store.web_secret(first.db, lambda: secrets.token_hex(32)),
+        SESSION_COOKIE_NAME="ankieta_sesja",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=secure_cookies,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=SESSION_HOURS),
+        WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        ANKIETA_HOME=home,
+    )
+    first.db.close()
+    CSRFProtect(app)
+    login = LoginManager(app)
+    login.login_view = "login"
+    login.login_message = "Zaloguj się, aby zobaczyć tę stronę."
+    login.session_protection = "strong"
+    limiter = throttle or accounts.Throttle()
+
+    @login.user_loader
+    def load_user(name: str) -> User | None:
+        acc = accounts.get_account(ws().db, name)
+        return User(acc) if acc and acc.active else None
+
+    @app.teardown_request
+    def close_db(_exc: BaseException | None) -> None:
+        w = g.pop("ws", None)
+        if w is not None:
+            w.db.close()
+
+    @app.after_request
+    def headers(resp: Response) -> Response:
+        resp.headers.setdefault("Content-Security-Policy", "default-src 'self'; img-src 'self'; style-src 'self'; "
+                                "script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers["X-Frame-Options"] = "DENY"
+        resp.headers["Referrer-Policy"] = "same-origin"
+        if resp.mimetype == "text/html":
+            resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError) -> ResponseReturnValue:
+        return render_template("error.html", code=400, title="Formularz wygasł",
+                               message="Formularz nie zawierał ważnego tokenu bezpieczeństwa (CSRF) albo sesja wygasła. "
+                                       "Wróć, odśwież stronę i spróbuj jeszcze raz."), 400
+
+    @app.errorhandler(403)
+    def forbidden(_exc: Exception) -> ResponseReturnValue:
+        return render_template("error.html", code=403, title="Brak uprawnień",
+                               message="Ta strona jest dostępna tylko dla administratora."), 403
+
+    @app.errorhandler(404)
+    def not_found(_exc: Exception) -> ResponseReturnValue:
+        return render_template("error.html", code=404, title="Nie znaleziono", message="Nie ma takiej strony."), 404
+
+    @app.errorhandler(AnkietaError)
+    def library_error(exc: AnkietaError) -> ResponseReturnValue:
+        return render_template("error.html", code=400, title="Nie można wykonać", message=exc.message), 400
+
+    @app.route("/")
+    def index() -> ResponseReturnValue:
+        return redirect(url_for("review.queue_page"))
+
+    @app.route("/logowanie", methods=["GET", "POST"], endpoint="login")
+    def login_page() -> ResponseReturnValue:
+        error = ""
+        status = 200
+        if request.method == "POST":
+            name = request.form.get("name", "").strip()[:40]
+            password = request.form.get("password", "")
+            keys = (f"user:{name.lower()}", f"addr:{request.remote_addr}")
+            wait = limiter.retry_after(*keys)
+            if wait:
+                error = f"Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za {max(1, wait // 60)} min."
+                status = 429
+            else:
+                acc = accounts.authenticate(ws().db, name, password)
+                if acc is None:
+                    limiter.failed(*keys)
+                    error = "Nieprawidłowa nazwa użytkownika lub hasło."
+                    status = 401
+                else:
+                    limiter.succeeded(keys[0])
+                    session.clear()              # a fresh session on login: no fixation
+                    session.permanent = True
+                    login_user(User(acc))
+                    store.audit(ws().db, acc.name, "web.login", {})
+                    return redirect(_safe_next(request.args.get("next")))
+        return render_template("login.html", error=error, next=request.args.get("next", "")), status
+
+    @app.route("/wylogowanie", methods=["POST"])
+    @login_required
+    def logout() -> ResponseReturnValue:
+        logout_user()
+        session.clear()
+        flash("Wylogowano.")
+        return redirect(url_for("login"))
+
+    @app.route("/admin/uzytkownicy", methods=["GET", "POST"])
+    @requires("admin")
+    def users_page() -> ResponseReturnValue:
+        error = ""
+        if request.method == "POST":
+            try:
+                acc = accounts.add_user(ws().db, current_user.name, request.form.get("name", "").strip(),
+                                        request.form.get("role", ""), request.form.get("password", ""))
+            except AnkietaError as exc:
+                error = exc.message
+            else:
+                flash(f"Zapisano konto {acc.name} ({accounts.ROLE_LABELS[acc.role]}).")
+                return redirect(url_for("users_page"))
+        return render_template("users.html", users=store.list_users(ws().db), roles=accounts.ROLE_LABELS,
+                               error=error), (400 if error else 200)
+
+    @app.route("/dostepnosc")
+    def accessibility() -> ResponseReturnValue:
+        return render_template("accessibility.html")
+
+    from pipeline.web.views import bp
+
+    app.register_blueprint(bp)
+    return app

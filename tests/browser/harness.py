@@ -1,0 +1,107 @@
+"""A real server (waitress, in a thread, on a free loopback port) and a real browser (Debian's
+/usr/bin/chromium through Playwright's sync API; Playwright's own browser download is never used).
+
+The Chromium flags keep it from calling out: this machine's network is closed and background
+networking would only produce refused connections and slow starts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from pipeline import batch, run
+from pipeline.web import accounts, create_app
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+PASSWORDS = {"ala": "ala-ma-kota-123", "admin": "admin-haslo-456"}
+
+
+def make_batch(home: Path, scans: Path, sheets: int = 8, seed: int = 11) -> run.Workspace:
+    """A reviewed-to-be batch: the office profile (uncertain boxes, double marks, free text) at 200 DPI."""
+    from samples.generate import generate_set
+    from samples.profiles import PROFILES
+    from samples.synth import DEMO_OFFICE
+
+    if not (scans / "truth.json").exists():
+        generate_set(scans, sheets, seed=seed, profile=replace(PROFILES["office"], dpi=((200, 1.0),)), formats=("pdf",), files=2)
+    ws = run.init_workspace(home, DEMO_OFFICE)
+    for form in ("lesko-f1", "satysfakcja-5"):
+        run.publish_form(ws, form)
+    batch.ingest(ws, sorted(scans.glob("*.pdf")), label="urna 1, 2026-11", workers=1)
+    accounts.add_user(ws.db, "test", "ala", "reviewer", PASSWORDS["ala"])
+    accounts.add_user(ws.db, "test", "admin", "admin", PASSWORDS["admin"])
+    return ws
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    home: Path
+
+
+@contextmanager
+def serve(home: Path) -> Iterator[Server]:
+    from waitress import create_server
+
+    server: Any = create_server(create_app(home), host="127.0.0.1", port=0, threads=4)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Server(f"http://127.0.0.1:{server.effective_port}", home)
+    finally:
+        server.close()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def login(page: Any, base: str, name: str) -> None:
+    page.goto(f"{base}/logowanie")
+    page.fill("#name", name)
+    page.fill("#password", PASSWORDS[name])
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/przeglad")
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """axe-core (from npm, served from node_modules) on the current page: WCAG 2.0/2.1 A and AA rules.
+    Without node_modules/axe-core (no `npm ci`) there is nothing to run: the caller reports that as a skip."""
+    if not AXE.exists():
+        return []
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
+                                       nodes: v.nodes.slice(0, 5).map(n => n.target.join(' '))}));
+    }""")
+    return list(result)
+
+
+def copy_workspace(src: Path, dst: Path) -> run.Workspace:
+    """A private copy of a prepared workspace (the database is checkpointed first so the copy is whole)."""
+    import shutil
+
+    w = run.open_workspace(src)
+    w.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    w.db.close()
+    shutil.copytree(src, dst)
+    return run.open_workspace(dst)
