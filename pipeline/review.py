@@ -314,7 +314,9 @@ def _item(r: Mapping[str, Any], layout: FormLayout, geometry: FormGeometry, boxe
         groups = _groups(q)
         affected = {k: v for k, v in groups.items()
                     if sum(1 for m in v if m in boxes and (boxes[m].machine == "marked" or boxes[m].state == "marked")) > 1}
-        shown = affected or groups
+        # once settled, show the groups a person touched (the whole grid only when nothing else is known)
+        touched = {k: v for k, v in groups.items() if any(m in boxes and boxes[m].decided_by for m in v)}
+        shown = affected or touched or groups
         focus = [boxes[m] for v in shown.values() for m in v if m in boxes]
         page = focus[0].page_number if focus else None
         near = [x for x in boxes.values() if x.question == q.id and x.page_number == page]
