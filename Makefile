@@ -7,7 +7,7 @@ VENV_STAMP := .venv/.installed
 DEB_PACKAGES := poppler-utils tesseract-ocr tesseract-ocr-pol
 DEMO_HOME ?= demo/ankieta-data
 
-.PHONY: all venv debs demo test lint bench clean
+.PHONY: all venv debs demo test lint bench clean serve
 
 all: test
 
@@ -18,6 +18,7 @@ debs:
 	command -v tesseract >/dev/null || missing="$$missing tesseract-ocr"; \
 	{ command -v tesseract >/dev/null && tesseract --list-langs 2>/dev/null | grep -qx pol; } || missing="$$missing tesseract-ocr-pol"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v npm >/dev/null || missing="$$missing nodejs npm"; \
 	if [ -n "$$missing" ]; then \
 	  echo "Instaluję pakiety Debiana:$$missing"; \
 	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
@@ -35,8 +36,13 @@ venv: $(VENV_STAMP)
 demo: debs venv
 	$(PY) -m samples.demo --home $(DEMO_HOME)
 
-test: debs venv
-	OMP_THREAD_LIMIT=1 $(PY) -m pytest -q
+# axe-core (accessibility checks in the browser tests) from the npm registry, pinned by package-lock.json
+node_modules/axe-core/axe.min.js: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test: debs venv node_modules/axe-core/axe.min.js
+	OMP_THREAD_LIMIT=1 ANKIETA_REQUIRE_BROWSER=1 $(PY) -m pytest -q
 
 lint: venv
 	.venv/bin/ruff check pipeline samples tests
@@ -46,4 +52,4 @@ bench: debs venv
 	$(PY) -m samples.bench --pages 300 --out BENCHMARKS.md
 
 clean:
-	rm -rf .venv demo .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv demo node_modules .pytest_cache .mypy_cache .ruff_cache
