@@ -97,6 +97,7 @@ REGISTER_MAX_ANISOTROPY_RATIO = 0.04  # x vs y scale: feeder slip stays below th
 REGISTER_MAX_SHEAR_DEG = 2.0   # axes of a flat sheet stay perpendicular
 REGISTER_MAX_ROTATION_DEG = 8.0  # after identify turned the page upright only feeder skew (±5°) remains
 REGISTER_MAX_PERSPECTIVE_RATIO = 0.04  # local scale spread across the page: more means a folded or lifted sheet
+IDENTIFY_CORNER_REGION_RATIO = 0.25  # share of width/height searched first at each corner for the markers
 # (identify/register constants end)
 
 # --- detect: box and text-area reading (pipeline/detect.py) ---------------------------------------

@@ -144,10 +144,28 @@ def _refine(gray: Gray, hits: dict[int, Corners], dpi: float) -> dict[int, Corne
     return out
 
 
+def _detect_in_corners(gray: Gray, factor: float) -> dict[int, Corners]:
+    """Markers looked for only in the four corner regions of the scan: the printed markers sit there even on a
+    skewed, shifted or upside-down page, and searching a fifth of the pixels is ~4x cheaper than the page."""
+    h, w = gray.shape
+    cw, ch = round(w * C.IDENTIFY_CORNER_REGION_RATIO), round(h * C.IDENTIFY_CORNER_REGION_RATIO)
+    found: dict[int, Corners] = {}
+    for x0, y0 in ((0, 0), (w - cw, 0), (w - cw, h - ch), (0, h - ch)):
+        for mid, c in _detect(np.ascontiguousarray(gray[y0:y0 + ch, x0:x0 + cw]), factor).items():
+            c = c + np.array([x0, y0], dtype=np.float64)
+            if mid not in found or cv2.contourArea(c.astype(np.float32)) > cv2.contourArea(found[mid].astype(np.float32)):
+                found[mid] = c
+    return found
+
+
 def _find_markers(gray: Gray, dpi: float) -> dict[int, Corners]:
     """Markers 0-3 at full-resolution corner precision; a blank page is rejected on the way (cheaply)."""
     factor = min(1.0, C.IDENTIFY_WORK_DPI / dpi)
-    hits = _detect(gray, factor)
+    hits = _detect_in_corners(gray, factor)
+    if len(hits) < 4:
+        # a marker outside its corner region (an unusual scan area) or a look-alike: search the whole page
+        whole = _detect(gray, factor)
+        hits = whole if len(whole) >= len(hits) else hits
     if not hits and _ink_ratio(gray, dpi) < C.BLANK_MAX_INK_RATIO:
         # blank duplex backs are common: reject before the finer search, which costs ~150 ms on paper noise
         raise PageRejected("blank", MSG_BLANK)

@@ -375,11 +375,15 @@ def _scan_image(page: pikepdf.Page) -> _ScanImage | None:
 
 def _strict_jpeg(raw: bytes) -> Image.Image:
     try:
-        with Image.open(io.BytesIO(raw)) as im:
-            # /Width and /Height were checked up front, but the JPEG inside may claim more than its dictionary
-            if im.format != "JPEG" or im.size[0] * im.size[1] > C.MAX_IMAGE_PIXELS:
-                raise _PageDamage("unreadable", "obraz JPEG jest uszkodzony")
-            return _strict_load(im).copy()
+        # not a `with` block: closing would free the pixels and force a copy (~6 ms a page); the in-memory
+        # buffer needs no closing
+        im = Image.open(io.BytesIO(raw))
+        # /Width and /Height were checked up front, but the JPEG inside may claim more than its dictionary
+        if im.format != "JPEG" or im.size[0] * im.size[1] > C.MAX_IMAGE_PIXELS:
+            raise _PageDamage("unreadable", "obraz JPEG jest uszkodzony")
+        if im.mode in ("RGB", "YCbCr", "CMYK"):
+            im.draft("L", im.size)   # libjpeg converts to grey while decoding: no colour pass, same pixels size
+        return _strict_load(im)
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         code = _classify(exc)
         raise _PageDamage(code, "obraz JPEG jest " + ("ucięty" if code == "truncated" else "uszkodzony")) from exc
@@ -483,7 +487,22 @@ def _pdf_survey(name: str, pdf: pikepdf.Pdf) -> tuple[list[pikepdf.Page], list[_
 
 def _pdf_pages(path: Path, pick: int | None) -> Iterator[int | Outcome]:
     with _open_pdf(path) as pdf:
-        pages, scans = _pdf_survey(path.name, pdf)
+        if pick is None:
+            pages, scans = _pdf_survey(path.name, pdf)
+        else:
+            # One page for a worker: page_count() already surveyed the whole file, so only the picked page is
+            # analysed here; surveying all of them per page made a 1,000-page PDF quadratic.
+            pages = list(pdf.pages)
+            if not 0 <= pick < len(pages):
+                raise IndexError(pick)
+            try:
+                one = _scan_image(pages[pick])
+                for w, h in _pdf_pixels(pages[pick], one):
+                    _check_size(path.name, w, h)
+            except (pikepdf.PdfError, RuntimeError, ValueError, TypeError, KeyError, NotImplementedError) as exc:
+                raise _damaged(path.name, "unreadable", "struktura PDF jest uszkodzona") from exc
+            scans = [None] * len(pages)
+            scans[pick] = one
         yield len(pages)
         for index in _picked(len(pages), pick):
             try:

@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _decode_task(task: tuple[str, int]) -> int:
-    page = ingest.read_page(Path(task[0]), task[1], "")
+    page = ingest.read_page(Path(task[0]), task[1], "-")   # the sha is known to the ingest too: not recomputed
     return 0 if page is None else 1
 
 
