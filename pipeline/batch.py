@@ -213,14 +213,8 @@ def review_image(image: Any, reg: Registration, geom: PageGeometry) -> bytes:
 
     s = C.REVIEW_IMAGE_DPI / 72.0
     to_review = np.diag([s, s, 1.0]) @ np.linalg.inv(np.array(reg.matrix, dtype=np.float64))
-    # warpPerspective has no area filter: shrink by a whole factor first (INTER_AREA's fast path) so the
-    # linear warp does not alias thin lines away, then warp what is left
-    k = int(reg.scale_px_per_pt / s)
-    if k >= 2:
-        image = cv2.resize(image, (image.shape[1] // k, image.shape[0] // k), interpolation=cv2.INTER_AREA)
-        to_review = to_review @ np.diag([k, k, 1.0])
     size = (round(geom.width_pt * s), round(geom.height_pt * s))
-    warped = cv2.warpPerspective(image, to_review, size, flags=cv2.INTER_LINEAR, borderValue=255)
+    warped = cv2.warpPerspective(image, to_review, size, flags=cv2.INTER_AREA, borderValue=255)
     ok, buf = cv2.imencode(".jpg", warped, [cv2.IMWRITE_JPEG_QUALITY, C.REVIEW_IMAGE_JPEG_QUALITY])
     assert ok
     return bytes(buf)

@@ -148,10 +148,7 @@ def _to_gray(im: Image.Image) -> Gray:
         gray = np.clip(wide >> 8, 0, 255).astype(np.uint8)
     else:
         # "1" becomes 0/255, colour and palettes luminance; an alpha channel is dropped (scans have none)
-        grey_im = im if im.mode == "L" else im.convert("L")
-        # tobytes + frombuffer is ~5x faster than np.asarray(image) (which encodes in small chunks); the
-        # bytearray keeps the array writable
-        gray = np.frombuffer(bytearray(grey_im.tobytes()), dtype=np.uint8).reshape(grey_im.size[1], grey_im.size[0])
+        gray = np.asarray(im if im.mode == "L" else im.convert("L"), dtype=np.uint8)
     return np.ascontiguousarray(gray)
 
 

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import batch, ingest, run
+from pipeline import batch, ingest, reporting, run
 from samples.evaluate import Evaluation, evaluate
 from samples.generate import generate_set
 from samples.profiles import PROFILES
@@ -109,7 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     speed = evaluate(ws, speed_truth)
     me_mb, kids_mb = _peak_mb()
     pages = summary.pages
+    rep = reporting.time_report(10_000)
     report = _markdown(acc, speed, pages, read_s, floor_s, drafted, ocr_s, me_mb, kids_mb, workers, a.seed)
+    report += "\n".join([
+        "## Report generation (`ankieta report`, 10,000 responses in the period + 10,000 in the previous one)",
+        "",
+        "| step | seconds |",
+        "|---|---|",
+        *[f"| {k.removesuffix('_s')} | {v:.2f} |" for k, v in rep.items() if k.endswith("_s") and k != "insert_s"],
+        "",
+    ])
     print(report)
     a.out.write_text(report, "utf-8")
     return 0
