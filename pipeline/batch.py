@@ -16,7 +16,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import shutil
 import socket
 import time
 from collections import deque
@@ -31,7 +30,7 @@ from typing import Any
 
 from pipeline import config as C
 from pipeline import store
-from pipeline.collate import FileResult, PageOutcome, commit_file, quarantine_file
+from pipeline.collate import FileResult, PageOutcome, commit_file, keep_file, quarantine_file
 from pipeline.errors import InputDamaged, Locked, PageRejected
 from pipeline.records import PageGeometry, PageReading, Registration, RejectedPage
 from pipeline.run import Workspace
@@ -373,31 +372,14 @@ def _finish_file(ws: Workspace, fl: _InFlight, batch_id: int, label: str, from_i
         return replace(result, quarantined=q.quarantined)
     archived = _archive(ws, path, from_inbox, duplicate=False)
     with ws.db.atomic():
-        store.set_file_archived(ws.db, sha, str(archived.relative_to(ws.home)) if archived else "")
+        store.set_file_archived(ws.db, sha, str(archived.relative_to(ws.home)))
     return result
 
 
-def _archive(ws: Workspace, path: Path, from_inbox: bool, duplicate: bool) -> Path | None:
-    """Keep the scan as evidence (ISO audit trail): moved out of the inbox, copied when given explicitly."""
+def _archive(ws: Workspace, path: Path, from_inbox: bool, duplicate: bool) -> Path:
+    """Keep the scan as evidence (ISO audit trail), in archive/<day>/ (duplicates in a subfolder)."""
     day = datetime.now(UTC).strftime("%Y-%m-%d")
-    folder = ws.folder("archive") / day / ("duplikaty" if duplicate else "")
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    n = 1
-    while target.exists():
-        target = folder / f"{path.stem}-{n}{path.suffix}"
-        n += 1
-    if from_inbox:
-        try:
-            os.replace(path, target)     # atomic within one filesystem
-        except OSError:
-            shutil.copy2(path, target)   # the inbox is on another filesystem (network share)
-            path.unlink()
-    elif ws.home.resolve() not in path.resolve().parents:
-        shutil.copy2(path, target)
-    else:
-        os.replace(path, target)
-    return target
+    return keep_file(ws, path, ws.folder("archive") / day / ("duplikaty" if duplicate else ""), from_inbox)
 
 
 # --- free-text drafts ------------------------------------------------------------------------------

@@ -45,10 +45,9 @@ def _day() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
-def quarantine_file(ws: Workspace, path: Path, sha: str, batch_id: int, code: str, message: str,
-                    from_inbox: bool) -> FileResult:
-    """Move (inbox) or copy (explicit path) a file to quarantine/ with a Polish reason file and a row."""
-    folder = ws.folder("quarantine") / _day()
+def keep_file(ws: Workspace, path: Path, folder: Path, from_inbox: bool) -> Path:
+    """Put a scan into `folder` under a free name: moved when it came from the inbox (or already lies in the
+    workspace), copied when the user named a file elsewhere (their original stays where it was)."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
     n = 1
@@ -57,12 +56,19 @@ def quarantine_file(ws: Workspace, path: Path, sha: str, batch_id: int, code: st
         n += 1
     if from_inbox or ws.home.resolve() in path.resolve().parents:
         try:
-            os.replace(path, target)
+            os.replace(path, target)     # atomic within one filesystem
         except OSError:
-            shutil.copy2(path, target)
+            shutil.copy2(path, target)   # the inbox is on another filesystem (a network share)
             path.unlink()
     else:
         shutil.copy2(path, target)
+    return target
+
+
+def quarantine_file(ws: Workspace, path: Path, sha: str, batch_id: int, code: str, message: str,
+                    from_inbox: bool) -> FileResult:
+    """Move (inbox) or copy (explicit path) a file to quarantine/ with a Polish reason file and a row."""
+    target = keep_file(ws, path, ws.folder("quarantine") / _day(), from_inbox)
     reason_text = (f"Plik: {path.name}\nPowód: {message}\nKod: {code}\nData: {datetime.now().isoformat(timespec='seconds')}\n"
                    "Co zrobić: popraw lub zeskanuj ponownie i połóż nowy plik w folderze inbox/, albo: "
                    "ankieta quarantine retry / discard.\n")

@@ -397,16 +397,22 @@ def count_open_review_items(db: DB, batch_id: int) -> int:
 
 # --- reading back (export, report, review) -----------------------------------------------------------
 
+def _period(column: str, date_from: Any, date_to: Any, where: list[str]) -> list[Any]:
+    """Add an inclusive day range on `column` (an ISO date or timestamp) to `where`; returns the params."""
+    params: list[Any] = []
+    if date_from is not None:
+        where.append(f"substr({column}, 1, 10) >= ?")
+        params.append(str(date_from))
+    if date_to is not None:
+        where.append(f"substr({column}, 1, 10) <= ?")
+        params.append(str(date_to))
+    return params
+
+
 def sheets_between(db: DB, date_from: Any = None, date_to: Any = None,
                    include_duplicates: bool = False) -> Iterator[dict[str, Any]]:
     where = ["1 = 1"]
-    params: list[Any] = []
-    if date_from is not None:
-        where.append("received_at >= ?")
-        params.append(str(date_from))
-    if date_to is not None:
-        where.append("received_at <= ?")
-        params.append(str(date_to))
+    params = _period("received_at", date_from, date_to, where)
     if not include_duplicates:
         where.append("status != 'duplicate'")
     yield from db.query(f"select * from sheets where {' and '.join(where)} order by created_at, id", params)
@@ -440,13 +446,7 @@ def manual_answers(db: DB, sheet_id: str) -> list[dict[str, Any]]:
 
 def rejected_pages(db: DB, date_from: Any = None, date_to: Any = None) -> list[dict[str, Any]]:
     where = ["status != 'read'"]
-    params: list[Any] = []
-    if date_from is not None:
-        where.append("substr(read_at, 1, 10) >= ?")
-        params.append(str(date_from))
-    if date_to is not None:
-        where.append("substr(read_at, 1, 10) <= ?")
-        params.append(str(date_to))
+    params = _period("read_at", date_from, date_to, where)
     return list(db.query(f"select file_name, page_index, reason, message from pages where {' and '.join(where)} "
                          "order by id", params))
 
