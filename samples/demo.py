@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import shutil
+from datetime import date
 from pathlib import Path
 
-from pipeline import batch, export, run
+from pipeline import batch, export, reporting, run
+from pipeline.report_model import half_year
 from samples.evaluate import evaluate
 from samples.synth import DEMO_OFFICE
 
@@ -57,7 +59,13 @@ def main(argv: list[str] | None = None) -> int:
     out_json = home.parent / "wyniki.json"
     out_json.write_text(export.export_json(ws), "utf-8")
     print(f"6. Eksport: {out_csv} i {out_json}")
-    print(f"   Dalej: .venv/bin/ankieta --home {home} export --format json | less")
+    today = date.today()
+    half = f"{today.year}H{1 if today.month <= 6 else 2}"
+    report = reporting.generate(ws, half_year(half), "pdf", home.parent / f"protokol-{half}.pdf", "demo")
+    print(f"7. Protokół z badania zadowolenia Klienta ({half}): {home.parent / f'protokol-{half}.pdf'} "
+          f"(archiwum: reports/{report.archived.name})")
+    print(f"   Dalej: .venv/bin/ankieta --home {home} users add ala --role reviewer && "
+          f".venv/bin/ankieta --home {home} serve  (przegląd w przeglądarce: http://127.0.0.1:8080/)")
     return 0 if e.silent_errors == 0 and e.other_read_as_sheet == 0 else 1
 
 
