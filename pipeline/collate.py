@@ -110,6 +110,7 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
     quarantined: list[tuple[str, str]] = []
     touched: list[str] = []
     open_master: dict[tuple[str, int], tuple[str, int]] = {}
+    versions: dict[tuple[str, int], store.FormVersion] = {}
     read_any = any(o.reading is not None for o in outcomes)
     # A file with no page of ours (a letter, another office's form) goes to quarantine whole; the caller
     # moves it there. Otherwise rejected pages are quarantined one by one and the file is archived.
@@ -135,7 +136,10 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
             rd = o.reading
             ident = rd.identity
             sheet_id, duplicate_of = _sheet_for(db, rd, sha, open_master)
-            fv = store.get_form_version(db, ident.form, ident.version)
+            key = (ident.form, ident.version)
+            if key not in versions:      # parsed once per file, not once per page
+                versions[key] = store.get_form_version(db, ident.form, ident.version)
+            fv = versions[key]
             if sheet_id not in touched:
                 touched.append(sheet_id)
             store.ensure_sheet(db, {
