@@ -1,0 +1,45 @@
+"""Shared core of the workspace database: the audit log and small
+helpers every table module uses. Only the `pipeline.store` package touches sqlite_utils."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlite_utils
+from sqlite_utils.db import Table
+
+DB = sqlite_utils.Database
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _t(db: DB, name: str) -> Table:
+    table = db[name]
+    assert isinstance(table, Table)
+    return table
+
+
+
+def audit(db: DB, user: str, action: str, details: Mapping[str, Any] | str = "") -> None:
+    text = details if isinstance(details, str) else json.dumps(details, ensure_ascii=False, sort_keys=True)
+    _t(db, "audit_log").insert({"at": now_iso(), "user": user, "action": action, "details": text})
+
+
+
+def rows(db: DB, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """Read-only query helper (tests, benchmark, diagnostics)."""
+    return list(db.query(sql, list(params)))
+
+
+def _pk(last_pk: Any) -> int:
+    assert last_pk is not None
+    return int(last_pk)
+
+
+def to_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,186 @@
+"""What the ingest run writes (batches, files, pages, sheets, machine readings, review items) and the
+queries that read responses back for export, report and review."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from pipeline.store.base import DB, _pk, _t, now_iso, to_json
+
+# --- batches, files, pages (written by the ingest run) ----------------------------------------------
+
+def insert_batch(db: DB, label: str) -> int:
+    return _pk(_t(db, "batches").insert({"label": label, "started_at": now_iso(), "status": "running", "files": 0,
+                                         "pages": 0, "sheets": 0, "review_items": 0, "quarantined": 0}).last_pk)
+
+
+def finish_batch(db: DB, batch_id: int, fields: Mapping[str, Any]) -> None:
+    _t(db, "batches").update(batch_id, {**fields, "status": "done", "finished_at": now_iso()})
+
+
+def file_known(db: DB, sha: str) -> bool:
+    return bool(_t(db, "files").count_where("sha256 = ?", [sha]))
+
+
+def record_file(db: DB, *, sha: str, name: str, size: int, batch_id: int, status: str, pages: int) -> None:
+    _t(db, "files").insert({"sha256": sha, "name": name, "size": size, "batch_id": batch_id, "status": status,
+                            "pages": pages, "ingested_at": now_iso(), "archived_as": ""})
+
+
+def set_file_archived(db: DB, sha: str, archived_as: str) -> None:
+    _t(db, "files").update(sha, {"archived_as": archived_as})
+
+
+def insert_page(db: DB, row: Mapping[str, Any]) -> int:
+    return _pk(_t(db, "pages").insert({**row, "read_at": now_iso()}).last_pk)
+
+
+def add_quarantine(db: DB, *, file_name: str, file_sha256: str, page_index: int | None, reason: str, message: str,
+                   path: str, batch_id: int) -> None:
+    _t(db, "quarantine").insert({"file_name": file_name, "file_sha256": file_sha256, "page_index": page_index,
+                                 "reason": reason, "message": message, "path": path, "batch_id": batch_id,
+                                 "created_at": now_iso(), "status": "open"})
+
+
+# --- sheets and readings ----------------------------------------------------------------------------
+
+def duplicate_count(db: DB, serial: str) -> int:
+    return _t(db, "sheets").count_where("duplicate_of = ?", [serial])
+
+
+def sheet_page_numbers(db: DB, sheet_id: str) -> set[int]:
+    return {r["page_number"] for r in db.query("select page_number from pages where sheet_id = ? and status = 'read'",
+                                               [sheet_id])}
+
+
+def ensure_sheet(db: DB, row: Mapping[str, Any]) -> None:
+    if not _t(db, "sheets").count_where("id = ?", [row["id"]]):
+        _t(db, "sheets").insert(dict(row))
+
+
+def insert_box_readings(db: DB, page_id: int, sheet_id: str, readings: Iterable[Any]) -> None:
+    """Machine readings of one page (raw metrics + machine state). Replaces only this page's machine rows."""
+    _t(db, "box_readings").insert_all(
+        ({"page_id": page_id, "sheet_id": sheet_id, "box_id": b.box_id, "question": b.box_id.split(".")[0],
+          "state": b.state, "confidence": round(float(b.confidence), 4),
+          "metrics_json": to_json({k: round(float(v), 4) for k, v in b.metrics.items()}), "reason": b.reason}
+         for b in readings), replace=True)
+
+
+def insert_text_readings(db: DB, page_id: int, sheet_id: str, texts: Iterable[Any], crops: Mapping[str, str]) -> None:
+    _t(db, "text_readings").insert_all(
+        ({"page_id": page_id, "sheet_id": sheet_id, "area_id": t.area_id, "question": t.area_id.split(".")[0],
+          "has_ink": int(t.has_ink), "ink_ratio": round(float(t.ink_ratio), 5), "draft": None, "ocr_confidence": None,
+          "crop_path": crops.get(t.area_id, "")} for t in texts), replace=True)
+
+
+def pending_text_drafts(db: DB) -> list[tuple[int, str, str]]:
+    return [(r["page_id"], r["area_id"], r["crop_path"]) for r in
+            db.query("select page_id, area_id, crop_path from text_readings where crop_path != '' and draft is null "
+                     "order by page_id, area_id")]
+
+
+def set_text_draft(db: DB, page_id: int, area_id: str, text: str, confidence: float) -> None:
+    _t(db, "text_readings").update((page_id, area_id), {"draft": text, "ocr_confidence": round(confidence, 3)})
+
+
+# --- review items -----------------------------------------------------------------------------------
+
+def add_review_item(db: DB, sheet_id: str, kind: str, target: str, reason: str, batch_id: int | None) -> None:
+    _t(db, "review_items").insert({"sheet_id": sheet_id, "kind": kind, "target": target, "reason": reason,
+                                   "status": "open", "created_at": now_iso(), "batch_id": batch_id}, ignore=True)
+
+
+def record_decision(db: DB, sheet_id: str, kind: str, target: str, value: str, user: str) -> int:
+    """A human decision (kept beside, never over, the machine's reading). Undo sets undone_at."""
+    return _pk(_t(db, "decisions").insert({"sheet_id": sheet_id, "kind": kind, "target": target, "value": value,
+                                           "user": user, "decided_at": now_iso(), "undone_at": None}).last_pk)
+
+
+def check_missing_pages(db: DB, sheet_id: str, batch_id: int) -> None:
+    sheet = _t(db, "sheets").get(sheet_id)
+    present = sheet_page_numbers(db, sheet_id)
+    missing = sorted(set(range(1, sheet["pages_expected"] + 1)) - present)
+    items = _t(db, "review_items")
+    if missing:
+        reason = "brak strony " + ", ".join(map(str, missing)) + ": dołącz ją albo przyjmij arkusz jako niepełny"
+        if items.count_where("sheet_id = ? and kind = 'missing-page'", [sheet_id]):
+            db.execute("update review_items set reason = ? where sheet_id = ? and kind = 'missing-page' and status = 'open'",
+                       [reason, sheet_id])
+        else:
+            add_review_item(db, sheet_id, "missing-page", "", reason, batch_id)
+    else:
+        db.execute("update review_items set status = 'closed' where sheet_id = ? and kind = 'missing-page'", [sheet_id])
+
+
+def refresh_sheet_status(db: DB, sheet_id: str) -> str:
+    """A sheet is final when nothing on it is open; duplicates stay duplicates until a reviewer keeps one."""
+    sheet = _t(db, "sheets").get(sheet_id)
+    if sheet["status"] == "duplicate":
+        return "duplicate"
+    open_items = _t(db, "review_items").count_where("sheet_id = ? and status = 'open'", [sheet_id])
+    status = "review" if open_items else "final"
+    if status != sheet["status"]:
+        _t(db, "sheets").update(sheet_id, {"status": status})
+    return status
+
+
+def count_open_review_items(db: DB, batch_id: int) -> int:
+    return _t(db, "review_items").count_where("batch_id = ? and status = 'open'", [batch_id])
+
+
+# --- reading back (export, report, review) -----------------------------------------------------------
+
+def _period(column: str, date_from: Any, date_to: Any, where: list[str]) -> list[Any]:
+    """Add an inclusive day range on `column` (an ISO date or timestamp) to `where`; returns the params."""
+    params: list[Any] = []
+    if date_from is not None:
+        where.append(f"substr({column}, 1, 10) >= ?")
+        params.append(str(date_from))
+    if date_to is not None:
+        where.append(f"substr({column}, 1, 10) <= ?")
+        params.append(str(date_to))
+    return params
+
+
+def sheets_between(db: DB, date_from: Any = None, date_to: Any = None,
+                   include_duplicates: bool = False) -> Iterator[dict[str, Any]]:
+    where = ["1 = 1"]
+    params = _period("received_at", date_from, date_to, where)
+    if not include_duplicates:
+        where.append("status != 'duplicate'")
+    yield from db.query(f"select * from sheets where {' and '.join(where)} order by created_at, id", params)
+
+
+def sheet_box_states(db: DB, sheet_id: str) -> list[dict[str, Any]]:
+    return list(db.query("select box_id, state, confidence, reason, metrics_json, page_id from box_readings "
+                         "where sheet_id = ? order by page_id, rowid", [sheet_id]))
+
+
+def sheet_texts(db: DB, sheet_id: str) -> list[dict[str, Any]]:
+    return list(db.query("select * from text_readings where sheet_id = ? order by page_id, area_id", [sheet_id]))
+
+
+def sheet_pages(db: DB, sheet_id: str) -> list[dict[str, Any]]:
+    return list(db.query("select id, page_number, file_name, page_index, image_path, rotated_180, residual_pt, dpi "
+                         "from pages where sheet_id = ? and status = 'read' order by page_number", [sheet_id]))
+
+
+def active_decisions(db: DB, sheet_id: str) -> list[dict[str, Any]]:
+    """The human decisions in force: the latest not-undone decision per (kind, target)."""
+    return list(db.query(
+        "select d.* from decisions d join (select kind, target, max(id) as id from decisions "
+        "where sheet_id = ? and undone_at is null group by kind, target) last on last.id = d.id order by d.id",
+        [sheet_id]))
+
+
+def manual_answers(db: DB, sheet_id: str) -> list[dict[str, Any]]:
+    return list(db.query("select * from answers where sheet_id = ?", [sheet_id]))
+
+
+def rejected_pages(db: DB, date_from: Any = None, date_to: Any = None) -> list[dict[str, Any]]:
+    where = ["status != 'read'"]
+    params = _period("read_at", date_from, date_to, where)
+    return list(db.query(f"select file_name, page_index, reason, message from pages where {' and '.join(where)} "
+                         "order by id", params))
