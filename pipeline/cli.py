@@ -106,11 +106,13 @@ def office_show(ctx: click.Context, as_json: bool) -> None:
     """Pokaż dane urzędu."""
     o = store.get_office(workspace(ctx).db)
     if as_json:
-        click.echo(json.dumps({"name": o.name, "address": o.address, "respondent": o.respondent, "contact": o.contact,
+        click.echo(json.dumps({**{f: getattr(o, f) for f in store.OFFICE_FIELDS},
                                "departments": [{"id": d.id, "name": d.name} for d in o.departments]},
                               ensure_ascii=False, indent=2))
         return
-    click.echo(f"Nazwa:      {o.name}\nAdres:      {o.address}\nKontakt:    {o.contact}\nRespondent: {o.respondent}")
+    click.echo(f"Nazwa:      {o.name}\nAdres:      {o.address}\nKontakt:    {o.contact}\nRespondent: {o.respondent}\n"
+               f"E-mail:     {o.email}\nTelefon:    {o.phone}\nKoordynator ds. dostępności: {o.coordinator}\n"
+               f"Adres ankiety internetowej: {o.public_url}\nData deklaracji dostępności: {o.statement_date}")
     click.echo("Komórki organizacyjne:")
     for d in o.departments:
         click.echo(f"  {d.id:<14} {d.name}")
@@ -122,14 +124,19 @@ def office_show(ctx: click.Context, as_json: bool) -> None:
 @click.option("--name", help="Nazwa urzędu, np. \"Urząd Miasta i Gminy Lesko\".")
 @click.option("--address", help="Adres urzędu.")
 @click.option("--respondent", type=click.Choice(["klient", "interesant"]), help="Jak urząd nazywa osoby obsługiwane.")
-@click.option("--contact", help="Kontakt (e-mail, telefon) do deklaracji dostępności i raportów.")
+@click.option("--contact", help="Kontakt do raportów, np. \"tel. 13 469 66 00, e-mail ...\".")
+@click.option("--email", help="E-mail urzędu do wniosków o dostępność (deklaracja dostępności).")
+@click.option("--phone", help="Telefon urzędu (deklaracja dostępności).")
+@click.option("--coordinator", help="Imię i nazwisko koordynatora ds. dostępności.")
+@click.option("--public-url", help="Adres serwera z ankietą internetową, np. https://ankieta.lesko.pl (plakat, baner).")
+@click.option("--statement-date", help="Data sporządzenia deklaracji dostępności, RRRR-MM-DD.")
 @click.pass_context
 @handled
 def office_set(ctx: click.Context, **fields: str | None) -> None:
     """Zmień dane urzędu."""
     given = {k: v for k, v in fields.items() if v is not None}
     if not given:
-        fail("podaj co najmniej jedną opcję: --name, --address, --respondent, --contact.", ExitCode.USAGE)
+        fail("podaj co najmniej jedną opcję, np. --name, --address (lista: ankieta office set --help).", ExitCode.USAGE)
     store.set_office(workspace(ctx).db, CLI_USER, **given)
     click.echo("Zapisano dane urzędu.")
 

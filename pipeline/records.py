@@ -272,4 +272,10 @@ class Office:
     address: str = ""
     respondent: str = "klient"          # "klient" or "interesant": how the office calls the people it serves
     departments: tuple[Department, ...] = ()
-    contact: str = ""                   # e-mail/phone for the accessibility statement and reports
+    contact: str = ""                   # free-text contact line for reports ("tel. ..., e-mail ...")
+    # For the public pages (accessibility statement, survey poster); none of them is printed on the form.
+    email: str = ""                     # the office's e-mail for accessibility requests
+    phone: str = ""
+    coordinator: str = ""               # the accessibility coordinator (koordynator ds. dostępności)
+    public_url: str = ""                # where citizens reach the survey server, e.g. https://ankieta.lesko.pl
+    statement_date: str = ""            # YYYY-MM-DD the accessibility statement was prepared

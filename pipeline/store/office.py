@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from pipeline.errors import InvalidInput, NotFound
 from pipeline.records import Department, Office
@@ -10,7 +11,7 @@ from pipeline.store.base import DB, _t, audit, now_iso
 
 # --- office data ---------------------------------------------------------------------------------
 
-OFFICE_FIELDS = ("name", "address", "respondent", "contact")
+OFFICE_FIELDS = ("name", "address", "respondent", "contact", "email", "phone", "coordinator", "public_url", "statement_date")
 
 
 def get_office(db: DB) -> Office:
@@ -19,8 +20,7 @@ def get_office(db: DB) -> Office:
         Department(r["id"], r["name"])
         for r in _t(db, "departments").rows_where("active = 1", order_by="position, id")
     )
-    return Office(name=row["name"], address=row["address"], respondent=row["respondent"], departments=deps,
-                  contact=row["contact"])
+    return Office(departments=deps, **{f: row[f] or "" for f in OFFICE_FIELDS})
 
 
 def set_office(db: DB, user: str, **fields: str) -> Office:
@@ -29,6 +29,18 @@ def set_office(db: DB, user: str, **fields: str) -> Office:
         raise InvalidInput(f"Nieznane pole danych urzędu: {', '.join(sorted(unknown))}. Dozwolone: {', '.join(OFFICE_FIELDS)}.")
     if "respondent" in fields and fields["respondent"] not in ("klient", "interesant"):
         raise InvalidInput("Pole 'respondent' przyjmuje wartość 'klient' albo 'interesant'.")
+    url = fields.get("public_url", "")
+    if url and not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        raise InvalidInput(f"Adres ankiety internetowej {url!r} jest niepoprawny: podaj pełny adres, np. https://ankieta.lesko.pl.")
+    email = fields.get("email", "")
+    if email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+        raise InvalidInput(f"Adres e-mail {email!r} jest niepoprawny, np. sekretariat@lesko.pl.")
+    when = fields.get("statement_date", "")
+    if when:
+        try:
+            date.fromisoformat(when)
+        except ValueError:
+            raise InvalidInput(f"Data deklaracji dostępności {when!r} jest niepoprawna: użyj formatu RRRR-MM-DD.") from None
     with db.atomic():
         _t(db, "office").update(1, {**fields, "updated_at": now_iso()})
         audit(db, user, "office.set", dict(fields))

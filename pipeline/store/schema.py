@@ -96,6 +96,13 @@ def m003_web(db: DB) -> None:
 
 
 
+@migrations()
+def m004_office_public(db: DB) -> None:
+    """Office data the public pages need: contact for the accessibility statement, the survey server's URL."""
+    for column in ("email", "phone", "coordinator", "public_url", "statement_date"):
+        _t(db, "office").add_column(column, str, not_null_default="")
+
+
 def open_db(path: Path) -> DB:
     """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest."""
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)

@@ -199,7 +199,8 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
     def accessibility() -> ResponseReturnValue:
         return render_template("accessibility.html")
 
-    from pipeline.web.views import bp
+    from pipeline.web import admin, entry, public, survey, views
 
-    app.register_blueprint(bp)
+    for module in (views, survey, entry, admin, public):
+        app.register_blueprint(module.bp)
     return app
