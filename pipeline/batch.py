@@ -32,7 +32,7 @@ from pipeline import config as C
 from pipeline import store
 from pipeline.collate import FileResult, PageOutcome, commit_file, keep_file, quarantine_file
 from pipeline.errors import InputDamaged, Locked, PageRejected
-from pipeline.records import PageGeometry, PageReading, Registration, RejectedPage
+from pipeline.records import PageGeometry, PageReading, Registration, RejectedPage, version_fingerprint
 from pipeline.run import Workspace
 
 
@@ -184,6 +184,16 @@ def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
                 name, sha, index, "unknown-form",
                 f"Strona ma kod formularza {i.form} w wersji {i.version} (strona {i.page}), którego ta przestrzeń robocza "
                 "nie zna. Sprawdź, czy skan pochodzi z tego urzędu, albo opublikuj ten formularz i ponów."))
+        if ident.identity.fingerprint != version_fingerprint(fv.layout_hash):
+            # Same form and version number, different content: printed by another workspace or before the office
+            # data changed. Reading it against this geometry would put answers on the wrong questions.
+            i = ident.identity
+            return PageOutcome(rejected=RejectedPage(
+                name, sha, index, "unknown-form",
+                f"Strona ma kod formularza {i.form} w wersji {i.version}, ale wydrukowano ją z inną treścią niż wersja "
+                f"{i.version} w tej przestrzeni roboczej (odcisk {i.fingerprint}, oczekiwano "
+                f"{version_fingerprint(fv.layout_hash)}). Skan pochodzi zapewne z innego urzędu lub innej instalacji; "
+                "nie odczytano go, aby nie przypisać odpowiedzi do niewłaściwych pytań."))
         geom = fv.geometry.page(ident.identity.page)
         reg = register.register(ident, geom)
         boxes, issues = detect.read_boxes(ident.image, reg, geom, fv.layout)

@@ -37,7 +37,11 @@ MARKER_INSET_MM = 8.0          # marker's outer edge from the paper edge
 MARKER_DICTIONARY = "DICT_4X4_50"
 MARKER_IDS = (0, 1, 2, 3)      # top-left, top-right, bottom-right, bottom-left: orientation is unambiguous
 QR_SIZE_MM = 30.0              # incl. quiet zone; ~0.9 mm modules read at 150 DPI with blur (NOTES.md)
-QR_PREFIX = "ANK1"             # payload "ANK1/<form>/<version>/<page>/<serial or ->"
+QR_PREFIX = "ANK1"             # payload "ANK1/<form>/<version>/<page>/<serial or ->/<fingerprint>"
+# The fingerprint is the start of the version's content hash (wording, positions, office header): a page printed in
+# another workspace, or before the office data changed, must not be read against this workspace's geometry.
+# 8 hex digits = 32 bits: two different versions of one form colliding is a one-in-four-billion event.
+QR_FINGERPRINT_CHARS = 8
 
 BOX_SIZE_MM = 5.0              # >= 4 mm so a pen mark fits with room
 BOX_LINE_WIDTH_PT = 1.0        # thicker than a hairline so photocopies keep the outline
@@ -206,3 +210,11 @@ REPORT_PROFILE_QUESTIONS: dict[str, dict[str, str]] = {
     "satysfakcja-5": {"gender": "plec", "age": "wiek", "frequency": "czestotliwosc"},
 }
 # (report constants end)
+
+# --- online survey and hand entry (pipeline/survey.py, pipeline/responses.py, pipeline/web/survey.py) ------
+SURVEY_TEXT_MAX_CHARS = 2000   # one free-text answer; a paper line holds ~80, a long complaint fits, a paste bomb does not
+SURVEY_BATCH_LABEL_MAX_CHARS = 80  # the paper box/batch label typed at hand entry ("urna 2, 2026-11")
+SURVEY_RATE_LIMIT_POSTS = 30   # survey submissions per client address in the window below; an office kiosk or a
+SURVEY_RATE_WINDOW_S = 600.0   # household behind one NAT stays far below, a flood does not. 0 posts = no limit
+SURVEY_RATE_MAX_ADDRESSES = 10_000  # addresses remembered at once (memory bound under a spoofed-address flood)
+# (survey constants end)

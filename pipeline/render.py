@@ -5,12 +5,14 @@ Placement and drawing are one code path: `compose` places every item and records
 per-copy page code and serial. So the geometry can never drift from what was printed.
 
 Every page carries four ArUco markers (ids 0-3 clockwise from top-left: orientation is unambiguous and
-any three fix an affine transform) and a QR page code "ANK1/<form>/<version>/<page>/<serial or ->".
+any three fix an affine transform) and a QR page code "ANK1/<form>/<version>/<page>/<serial or ->/<fingerprint>".
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -27,7 +29,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from pipeline import config as C
 from pipeline.geometry import Rect, mm
-from pipeline.layout import Block, FormLayout, Question, TextSpec
+from pipeline.layout import Block, FormLayout, Question, TextSpec, layout_to_dict
 from pipeline.records import (
     BoxGeom,
     FormGeometry,
@@ -37,6 +39,7 @@ from pipeline.records import (
     PageIdentity,
     TextAreaGeom,
     format_page_code,
+    geometry_to_dict,
     standard_code_rect,
     standard_markers,
 )
@@ -413,8 +416,20 @@ def _replay(cv: Canvas, ops: Sequence[Op], page_h: float) -> None:
             cv.line(op.x0, page_h - op.y0, op.x1, page_h - op.y1)
 
 
-def draw_pdf(comp: Composition, form: str, version: int, serials: Sequence[str | None]) -> bytes:
-    """The printable PDF: every page of the form once per serial (None = a master for photocopying)."""
+def version_hash(layout: FormLayout, office: Office, pages: Sequence[PageGeometry]) -> str:
+    """The content hash of a form version: wording, options, the office header and every position. Publishing
+    the same content keeps the version; its start is printed in every page code (`version_fingerprint`)."""
+    layout_json = json.dumps(layout_to_dict(layout), ensure_ascii=False, sort_keys=True)
+    probe = geometry_to_dict(FormGeometry(layout.form, 0, layout.title, tuple(pages)))["pages"]
+    return hashlib.sha256(
+        json.dumps([layout_json, probe, office.name, office.address], ensure_ascii=False, sort_keys=True).encode()
+    ).hexdigest()
+
+
+def draw_pdf(comp: Composition, form: str, version: int, serials: Sequence[str | None], *, fingerprint: str) -> bytes:
+    """The printable PDF: every page of the form once per serial (None = a master for photocopying).
+    `fingerprint` is `version_fingerprint(version hash)`: the reader rejects pages whose fingerprint it
+    does not know, so paper from another workspace is never read against the wrong geometry."""
     register_fonts()
     buf = io.BytesIO()
     cv = Canvas(buf, pagesize=(C.PAGE_WIDTH_PT, C.PAGE_HEIGHT_PT), pageCompression=1)
@@ -427,7 +442,7 @@ def draw_pdf(comp: Composition, form: str, version: int, serials: Sequence[str |
         for page, ops in zip(comp.pages, comp.ops, strict=True):
             for m in page.markers:
                 _draw_marker(cv, m, h)
-            ident = PageIdentity(form, version, page.number, serial)
+            ident = PageIdentity(form, version, page.number, serial, fingerprint)
             _draw_qr(cv, format_page_code(ident), page.code, h)
             # header: title and office, left of the page code, right of the top-left marker
             hx = mm(C.MARKER_INSET_MM + C.MARKER_SIZE_MM + 3)

@@ -7,7 +7,6 @@ The scan-reading part of the API lives in `pipeline.reading` (split out to keep 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass
@@ -17,8 +16,8 @@ from pipeline import config as C
 from pipeline import store
 from pipeline.errors import InvalidInput, LayoutError, NotFound, WorkspaceMissing
 from pipeline.layout import FormLayout, layout_to_dict, load_layout, with_departments
-from pipeline.records import FormGeometry, Office, geometry_to_dict
-from pipeline.render import compose, draw_pdf
+from pipeline.records import FormGeometry, Office, geometry_to_dict, version_fingerprint
+from pipeline.render import compose, draw_pdf, version_hash
 
 SYSTEM_USER = "system"
 
@@ -112,11 +111,7 @@ def publish_form(ws: Workspace, form: str, user: str = SYSTEM_USER) -> store.For
     office = store.get_office(ws.db)
     pages = compose(layout, office, 0).pages      # positions do not depend on the version number
     layout_json = json.dumps(layout_to_dict(layout), ensure_ascii=False, sort_keys=True)
-    # The hash covers what is printed and where: wording, options, the office header and every position.
-    probe = geometry_to_dict(FormGeometry(layout.form, 0, layout.title, pages))["pages"]
-    digest = hashlib.sha256(
-        json.dumps([layout_json, probe, office.name, office.address], ensure_ascii=False, sort_keys=True).encode()
-    ).hexdigest()
+    digest = version_hash(layout, office, pages)
     return store.publish_form_version(
         ws.db, user, layout.form, layout.title, digest, layout_json,
         lambda version: geometry_to_dict(FormGeometry(layout.form, version, layout.title, pages)), source,
@@ -141,4 +136,5 @@ def form_pdf(ws: Workspace, form: str, copies: int | None = None, user: str = SY
         # The renderer or office data changed since this version was frozen; printing it now would put boxes
         # where the frozen geometry does not expect them. Publishing first guarantees this cannot happen.
         raise InvalidInput("Układ wydruku różni się od zamrożonej geometrii tej wersji formularza; zgłoś to administratorowi.")
-    return draw_pdf(comp, version.form, version.version, serials), version, issued
+    pdf = draw_pdf(comp, version.form, version.version, serials, fingerprint=version_fingerprint(version.layout_hash))
+    return pdf, version, issued

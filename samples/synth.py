@@ -27,8 +27,17 @@ from pdf2image import convert_from_bytes
 
 from pipeline import config as C
 from pipeline.layout import FormLayout, Question, TextSpec, load_layout, with_departments
-from pipeline.records import BoxGeom, Department, FormGeometry, Office, PageGeometry, PageIdentity, format_page_code
-from pipeline.render import compose, draw_pdf
+from pipeline.records import (
+    BoxGeom,
+    Department,
+    FormGeometry,
+    Office,
+    PageGeometry,
+    PageIdentity,
+    format_page_code,
+    version_fingerprint,
+)
+from pipeline.render import compose, draw_pdf, version_hash
 from samples import ink as K
 from samples import phrases
 from samples.ink import Ink, Stroke
@@ -68,6 +77,7 @@ class SourceForm:
     geometry: FormGeometry
     layout: FormLayout
     pdf: bytes = field(repr=False)      # the printable master (serial-less page codes)
+    fingerprint: str = ""               # printed in the page codes: the workspace's version hash, shortened
 
     @property
     def key(self) -> str:
@@ -84,7 +94,9 @@ def demo_forms(departments: Sequence[tuple[str, str]] = DEMO_DEPARTMENTS, names:
         for v in versions:
             comp = compose(layout, office, v)
             geometry = FormGeometry(layout.form, v, layout.title, comp.pages)
-            out.append(SourceForm(geometry, layout, draw_pdf(comp, layout.form, v, [None])))
+            # the same hash `run.publish_form` stores, so a workspace with this office data accepts the pages
+            fp = version_fingerprint(version_hash(layout, office, comp.pages))
+            out.append(SourceForm(geometry, layout, draw_pdf(comp, layout.form, v, [None], fingerprint=fp), fp))
     return tuple(out)
 
 
@@ -448,7 +460,7 @@ def master_pages(form: SourceForm, dpi: int) -> tuple[np.ndarray, ...]:
 def _print_serial(img: np.ndarray, page: PageGeometry, form: SourceForm, serial: str, dpi: int) -> None:
     """What draw_pdf adds per copy: the page code with the serial and "Nr arkusza" in the footer."""
     k = dpi / 72.0
-    payload = format_page_code(PageIdentity(form.geometry.form, form.geometry.version, page.number, serial))
+    payload = format_page_code(PageIdentity(form.geometry.form, form.geometry.version, page.number, serial, form.fingerprint))
     K.paste_qr(img, payload, page.code.x * k, page.code.y * k, page.code.w * k)
     size = (C.FONT_SIZE_SMALL_PT + 1) * k
     alpha, ox, oy = K.text_alpha(f"Nr arkusza: {serial}", size, bold=True)

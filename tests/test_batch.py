@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -155,6 +156,23 @@ def test_damaged_files_are_quarantined_and_the_batch_goes_on(ws: run.Workspace, 
             reason = moved.with_name(moved.name + ".powod.txt").read_text("utf-8")
             assert "Powód:" in reason and "Co zrobić" in reason
     assert [p.name for p in ws.folder("inbox").iterdir()] == []
+
+
+def test_scans_printed_by_another_office_are_not_read_against_this_geometry(tmp_path: Path, scans: Path) -> None:
+    """Same form name and version number, different content (here: another department list moves the boxes of
+    q4): the page-code fingerprint does not match, so every form page is rejected, none read as a sheet."""
+    other = run.init_workspace(tmp_path / "other", replace(DEMO_OFFICE, departments=DEMO_OFFICE.departments[:3]))
+    for form in ("lesko-f1", "satysfakcja-5"):
+        assert run.publish_form(other, form).version == 1
+    stack = _stacks(scans)[0]
+    _drop(other, stack)
+    s = batch.ingest(other, None, workers=1, min_age_s=0, settle_s=0, draft_texts=False)
+    assert s.sheets == 0 and not s.exit_ok
+    rejected = store.rows(other.db, "select reason, message from pages where status != 'read'")
+    lesko = [r for r in rejected if "lesko-f1" in r["message"]]
+    assert lesko and all(r["reason"] == "unknown-form" for r in lesko)
+    assert "inną treścią" in lesko[0]["message"] and "innego urzędu" in lesko[0]["message"]
+    assert store.rows(other.db, "select count(*) as n from box_readings")[0]["n"] == 0
 
 
 def test_a_file_still_being_written_is_not_taken(ws: run.Workspace, scans: Path) -> None:

@@ -23,6 +23,8 @@ from pipeline.layout import load_layout, with_departments
 from pipeline.records import Office, RejectedPage, SourcePage
 from pipeline.render import compose, draw_pdf
 
+FP = "5eedf00d"     # a version fingerprint; these pages are read without a workspace, so any will do
+
 LAYOUT = Path(__file__).resolve().parent.parent / "form_layouts" / "lesko-f1.yaml"
 DPI = 150
 Gray = NDArray[np.uint8]
@@ -31,7 +33,7 @@ Gray = NDArray[np.uint8]
 @pytest.fixture(scope="module")
 def form_pdf() -> bytes:
     layout = with_departments(load_layout(LAYOUT), [("fin", "Referat Finansowy")])
-    return draw_pdf(compose(layout, Office(name="Urząd Gminy"), 1), "lesko-f1", 1, ["000001"])
+    return draw_pdf(compose(layout, Office(name="Urząd Gminy"), 1), "lesko-f1", 1, ["000001"], fingerprint=FP)
 
 
 @pytest.fixture(scope="module")

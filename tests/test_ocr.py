@@ -19,6 +19,8 @@ from pipeline.ocr import draft_text, tesseract_available
 from pipeline.records import Office, Registration
 from pipeline.render import compose, draw_pdf
 
+FP = "5eedf00d"     # a version fingerprint; these pages are read without a workspace, so any will do
+
 ROOT = Path(__file__).resolve().parent.parent
 FONT = ROOT / "pipeline/fonts/DejaVuSans.ttf"
 DIACRITICS = set("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ")
@@ -90,7 +92,7 @@ def test_draft_from_a_crop_kept_by_read_text_areas() -> None:
     comp = compose(lay, Office(name="Urząd"), 1)
     page = comp.pages[0]
     dpi = 300
-    img = pdf2image.convert_from_bytes(draw_pdf(comp, "lesko-f1", 1, [None]), dpi=dpi, grayscale=True,
+    img = pdf2image.convert_from_bytes(draw_pdf(comp, "lesko-f1", 1, [None], fingerprint=FP), dpi=dpi, grayscale=True,
                                        first_page=1, last_page=1)[0]
     area = next(a for a in page.text_areas if a.id == "q5.inna.text")
     s, k = dpi / 72, dpi / 25.4

@@ -20,6 +20,8 @@ from pipeline.records import Identification, MarkerHit, Office, PageGeometry, Pa
 from pipeline.register import register
 from pipeline.render import Composition, compose, draw_pdf
 
+FP = "5eedf00d"     # a version fingerprint; these pages are read without a workspace, so any will do
+
 LAYOUT = Path(__file__).resolve().parent.parent / "form_layouts" / "lesko-f1.yaml"
 Gray = NDArray[np.uint8]
 
@@ -32,7 +34,7 @@ def comp() -> Composition:
 
 @pytest.fixture(scope="module")
 def pages(comp: Composition) -> dict[int, list[Gray]]:
-    pdf = draw_pdf(comp, "lesko-f1", 1, ["000123"])
+    pdf = draw_pdf(comp, "lesko-f1", 1, ["000123"], fingerprint=FP)
     out = {dpi: [np.asarray(p, dtype=np.uint8) for p in convert_from_bytes(pdf, dpi=dpi, grayscale=True)] for dpi in (150, 300)}
     out[600] = [np.asarray(convert_from_bytes(pdf, dpi=600, grayscale=True, first_page=1, last_page=1)[0], dtype=np.uint8)]
     return out
