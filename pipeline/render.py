@@ -380,7 +380,8 @@ def _draw_marker(cv: Canvas, m: MarkerGeom, page_h: float) -> None:
                         stroke=0, fill=1)
 
 
-def _draw_qr(cv: Canvas, payload: str, rect: Rect, page_h: float) -> None:
+def draw_qr(cv: Canvas, payload: str, rect: Rect, page_h: float) -> None:
+    """A QR code filling `rect` (top-left page coordinates; the quiet zone of 4 modules is inside it)."""
     widget = QrCodeWidget(payload, barLevel="M", barBorder=4)
     x0, y0, x1, y1 = widget.getBounds()
     d = Drawing(rect.w, rect.h, transform=[rect.w / (x1 - x0), 0, 0, rect.h / (y1 - y0), 0, 0])
@@ -443,7 +444,7 @@ def draw_pdf(comp: Composition, form: str, version: int, serials: Sequence[str |
             for m in page.markers:
                 _draw_marker(cv, m, h)
             ident = PageIdentity(form, version, page.number, serial, fingerprint)
-            _draw_qr(cv, format_page_code(ident), page.code, h)
+            draw_qr(cv, format_page_code(ident), page.code, h)
             # header: title and office, left of the page code, right of the top-left marker
             hx = mm(C.MARKER_INSET_MM + C.MARKER_SIZE_MM + 3)
             hy = mm(C.MARKER_INSET_MM) + 11
