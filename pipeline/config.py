@@ -218,3 +218,17 @@ SURVEY_RATE_LIMIT_POSTS = 30   # survey submissions per client address in the wi
 SURVEY_RATE_WINDOW_S = 600.0   # household behind one NAT stays far below, a flood does not. 0 posts = no limit
 SURVEY_RATE_MAX_ADDRESSES = 10_000  # addresses remembered at once (memory bound under a spoofed-address flood)
 # (survey constants end)
+
+# --- "Oceń Urząd": A4 poster and web banner (pipeline/poster.py) ---------------------------------------
+POSTER_MARGIN_MM = 18.0        # office printers leave ~5 mm unprinted; 18 mm also survives a frame or a sleeve
+POSTER_QR_SIZE_MM = 80.0       # the code with its 4-module quiet zone; rule of thumb: read from ~10x its size, so from
+#                                ~0.8 m, across a service desk (the issue asks for at least 40 mm)
+POSTER_TITLE_PT = 60.0         # "Oceń Urząd": readable from the waiting-room chairs
+POSTER_OFFICE_PT = 20.0
+POSTER_BODY_PT = 16.0
+POSTER_URL_PT = 18.0           # the survey address for those who type it ...
+POSTER_URL_MIN_PT = 11.0       # ... shrunk down to this for a long address before it is broken over lines
+BANNER_WIDTH_PX = 300          # CSS pixels of the embedded banner (a sidebar tile on a typical BIP/office site)
+BANNER_HEIGHT_PX = 100
+BANNER_PNG_SCALE = 2           # the PNG has 2x the pixels, sharp on phones and HiDPI screens
+# (poster constants end)
