@@ -13,6 +13,7 @@ people wrote remarks, not on the number of pages.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import resource
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from pipeline import batch, ingest, reporting, run
 from samples.evaluate import Evaluation, evaluate
-from samples.generate import generate_set
+from samples.generate import GENERATOR, generate_set
 from samples.profiles import PROFILES
 from samples.synth import DEMO_OFFICE
 
@@ -53,8 +54,9 @@ def _scan_files(folder: Path) -> list[Path]:
 
 def _ensure_set(folder: Path, sheets: int, seed: int, profile: str, formats: tuple[str, ...], dpi: int | None) -> Path:
     truth = folder / "truth.json"
-    if truth.exists():
+    if truth.exists() and json.loads(truth.read_text("utf-8")).get("generator") == GENERATOR:
         return truth
+    shutil.rmtree(folder, ignore_errors=True)      # made by an older generator: its pages may no longer be valid
     prof = PROFILES[profile]
     if dpi:
         prof = replace(prof, dpi=((dpi, 1.0),))

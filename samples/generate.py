@@ -43,7 +43,7 @@ from samples.synth import Sheet, SourceForm, demo_forms, master_pages, page_trut
 from samples.writers import FORMATS, Format, open_writer
 
 PageKind = Literal["sheet", "blank", "foreign"]
-GENERATOR = "samples.generate/1"
+GENERATOR = "samples.generate/2"      # 2: page codes carry the version fingerprint
 
 
 @dataclass(frozen=True)
