@@ -18,10 +18,10 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline import batch, quarantine, run, store
+from pipeline import batch, poster, quarantine, run, store
 from pipeline import config as C
 from pipeline import export as exporting
-from pipeline.errors import AnkietaError, ExitCode, Locked
+from pipeline.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing
 from pipeline.layout import load_layout
 from pipeline.records import geometry_to_dict
 
@@ -500,6 +500,66 @@ def users_add(ctx: click.Context, name: str, role: str) -> None:
 def users_list(ctx: click.Context) -> None:
     for u in store.list_users(workspace(ctx).db):
         click.echo(f"{u['name']:<20} {u['role']:<9} {'aktywne' if u['active'] else 'nieaktywne'}")
+
+
+# --- "Oceń Urząd": the poster for the service desks and the banner for the office's site ------------------
+
+def _invitation(ws: run.Workspace, form: str | None, url: str | None) -> tuple[str, str]:
+    """The form to invite to (default: the main one) and the server's base address (--url or the office's)."""
+    chosen = poster.choose_form(poster.published_forms(store.list_form_versions(ws.db)), form)
+    if chosen is None:
+        raise NotFound("Nie opublikowano jeszcze żadnej ankiety. Ankieta jest publikowana przy pierwszym wydruku: "
+                       "ankieta forms pdf FORMULARZ.")
+    base = url or store.get_office(ws.db).public_url
+    if not base:
+        raise InvalidInput("Nie wiadomo, pod jakim adresem mieszkańcy otworzą ankietę. Ustaw go: "
+                           "ankieta office set --public-url https://ankieta.example.pl (albo podaj --url).")
+    return chosen.form, base
+
+
+@main.command("poster")
+@click.option("--form", default=None, help="Ankieta (domyślnie: pierwsza opublikowana).")
+@click.option("--url", default=None, help="Adres serwera ankiety (domyślnie: ustawiony w danych urzędu).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Plik PDF (domyślnie printed/).")
+@click.pass_context
+@handled
+def poster_cmd(ctx: click.Context, form: str | None, url: str | None, output: Path | None) -> None:
+    """Plakat A4 „Oceń Urząd” z kodem QR do ankiety internetowej (do stanowisk obsługi)."""
+    ws = workspace(ctx)
+    form, base = _invitation(ws, form, url)
+    link = poster.survey_url(base, form)
+    output = output or ws.folder("printed") / poster.poster_filename(form)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(poster.poster_pdf(store.get_office(ws.db), link))
+    click.echo(f"Zapisano {output} (kod QR i adres: {link}).")
+
+
+@main.command("banner")
+@click.option("--form", default=None, help="Ankieta (domyślnie: pierwsza opublikowana).")
+@click.option("--url", default=None, help="Adres serwera ankiety (domyślnie: ustawiony w danych urzędu).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="Folder na pliki banera.")
+@click.pass_context
+@handled
+def banner_cmd(ctx: click.Context, form: str | None, url: str | None, output: Path) -> None:
+    """Baner „Oceń Urząd” (SVG i PNG) i kod HTML do wklejenia na stronę urzędu.
+
+    Pliki nie zależą od danych urzędu, więc powstają także bez przestrzeni roboczej (tak odświeża się
+    pipeline/web/static/); kod HTML wymaga opublikowanej ankiety i adresu serwera (--url albo dane urzędu)."""
+    output.mkdir(parents=True, exist_ok=True)
+    for name, data in poster.banner_files():
+        (output / name).write_bytes(data)
+        click.echo(f"Zapisano {output / name}")
+    try:
+        ws = workspace(ctx)
+        form, base = _invitation(ws, form, url)
+    except (WorkspaceMissing, NotFound, InvalidInput) as exc:
+        if form or url:             # the snippet was asked for: say why there is none, with the exit code
+            raise
+        click.echo(f"Bez kodu HTML: {exc.message}")
+        return
+    click.echo("Kod HTML banera (obraz jest też na serwerze ankiety, pod /static/):")
+    click.echo(poster.banner_snippet(store.get_office(ws.db), base, form))
 
 
 if __name__ == "__main__":

@@ -59,7 +59,7 @@ def test_every_non_public_route_needs_login(ws: run.Workspace) -> None:
         assert r.status_code == 302 and r.headers["Location"].startswith("/logowanie"), url
     r = c.post(f"/arkusz/{sid}/decyzja", data={"csrf_token": _token(c, "/logowanie"), "action": "box"})
     assert r.status_code == 302 and "/logowanie" in r.headers["Location"]
-    assert c.get("/dostepnosc").status_code == 200 and c.get("/logowanie").status_code == 200
+    assert c.get("/dostepnosc", follow_redirects=True).status_code == 200 and c.get("/logowanie").status_code == 200
 
 
 def test_roles_session_cookie_and_csrf(ws: run.Workspace) -> None:

@@ -197,7 +197,8 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
 
     @app.route("/dostepnosc")
     def accessibility() -> ResponseReturnValue:
-        return render_template("accessibility.html")
+        # the first draft statement's address: old links and the review pages' footer reach the full statement
+        return redirect(url_for("public.declaration"), code=301)
 
     from pipeline.web import admin, entry, public, survey, views
 
