@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any
 
 from pipeline import store
-from pipeline.answers import derive_answers
+from pipeline.answers import INVALID, derive_answers
 from pipeline.layout import FormLayout
 from pipeline.run import Workspace
 
@@ -58,6 +58,8 @@ def sheet_states(ws: Workspace, date_from: date | None = None, date_to: date | N
             # online and hand-entered responses: answers stored directly, no boxes
             if r["question"].endswith(".text") or r["row"] == "#text":
                 texts[r["question"]] = r["value"]
+            elif r["value"] == INVALID:      # hand entry: the question (row "") or one grid row declared invalid
+                verdicts[f"{r['question']}.{r['row']}" if r["row"] else r["question"]] = INVALID
             else:
                 boxes[r["value"]] = "marked"
         yield SheetState(sheet, layouts[key], boxes, texts, verdicts, store.sheet_pages(db, sheet["id"]))

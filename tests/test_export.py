@@ -85,3 +85,15 @@ def test_date_filter(read_ws: tuple[run.Workspace, dict[str, object]]) -> None:
     ws, _ = read_ws
     assert json.loads(export.export_json(ws, date(2000, 1, 1), date(2000, 12, 31)))["sheets"] == []
     assert len(json.loads(export.export_json(ws, date(2000, 1, 1), None))["sheets"]) == 3
+
+
+def test_hand_entered_invalid_becomes_a_verdict(workspace: run.Workspace) -> None:
+    """Typed-in paper: an "invalid" answer row is the reviewer's verdict for the question or the grid row."""
+    run.publish_form(workspace, "lesko-f1")
+    store.insert_response(workspace.db, {"id": "R-1", "form": "lesko-f1", "version": 1, "channel": "paper-manual",
+                                         "received_at": "2026-11-20", "created_at": "2026-11-23"},
+                          [("q1", "", "invalid"), ("q8", "uprzejmosc", "invalid"), ("q8", "sprawnosc", "q8.sprawnosc.4"),
+                           ("q9", "", "q9.tak")])
+    sheet = json.loads(export.export_json(workspace))["sheets"][0]
+    assert sheet["answers"] == {"q1": "invalid", "q8": {"uprzejmosc": "invalid", "sprawnosc": 4}, "q9": "tak"}
+    assert sheet["boxes"] == {"q8.sprawnosc.4": "marked", "q9.tak": "marked"}    # "invalid" is no box

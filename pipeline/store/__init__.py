@@ -78,6 +78,11 @@ from pipeline.store.reports import (  # noqa: F401
     insert_report,
     list_reports,
 )
+from pipeline.store.responses import (  # noqa: F401
+    get_sheet,
+    insert_response,
+    sheet_exists,
+)
 from pipeline.store.schema import (  # noqa: F401
     migrations,
     open_db,
