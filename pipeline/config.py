@@ -232,3 +232,14 @@ BANNER_WIDTH_PX = 300          # CSS pixels of the embedded banner (a sidebar ti
 BANNER_HEIGHT_PX = 100
 BANNER_PNG_SCALE = 2           # the PNG has 2x the pixels, sharp on phones and HiDPI screens
 # (poster constants end)
+
+# --- administrator's panel (pipeline/uploads.py, pipeline/dashboard.py, pipeline/web/admin.py) -------------
+UPLOAD_MAX_FILES = 50          # scans per browser upload: a box of sheets as one-page JPEGs fits ...
+UPLOAD_MAX_BYTES = 150 * 1024 * 1024  # ... and so does a 100-page stack at 300 DPI (~1 MB a page); read synchronously in
+#                                about a minute on 2 cores. Only the upload route accepts this much (app-wide: 256 KiB)
+UPLOAD_INGEST_WORKERS = 2      # reader processes for an upload: the web server's other requests keep the rest
+UPLOAD_NAME_MAX_CHARS = 120    # an uploaded file's name in inbox/ is cut to this
+DASHBOARD_REPORTS_SHOWN = 5    # newest archived reports listed on the dashboard
+DASHBOARD_HALF_YEAR_PRESETS = 4  # half-years offered by the report form (current and three before it)
+ADMIN_AUDIT_PAGE_ROWS = 50     # audit log entries per page
+# (admin constants end)
