@@ -55,3 +55,25 @@ def test_forms_check_reports_schema_errors(tmp_path: Path) -> None:
     r = ankieta(tmp_path, "forms", "check", str(bad))
     assert r.returncode == ExitCode.INVALID_INPUT
     assert "zly.yaml" in r.stderr and "'q1'" in r.stderr and "'label'" in r.stderr
+
+
+def test_poster_and_banner_commands(tmp_path: Path) -> None:
+    home = tmp_path / "ws"
+    assert ankieta(home, "init").returncode == 0
+    r = ankieta(home, "poster")
+    assert r.returncode == ExitCode.INVALID_INPUT and "ankieta forms pdf" in r.stderr      # nothing published yet
+    assert ankieta(home, "office", "departments", "add", "usc", "Urząd Stanu Cywilnego").returncode == 0
+    assert ankieta(home, "forms", "pdf", "satysfakcja-5", "-o", str(tmp_path / "f.pdf")).returncode == 0
+    r = ankieta(home, "poster")
+    assert r.returncode == ExitCode.INVALID_INPUT and "--public-url" in r.stderr            # no address to print
+    r = ankieta(home, "poster", "--url", "https://ankieta.lesko.pl", "-o", str(tmp_path / "plakat.pdf"))
+    assert r.returncode == 0 and "https://ankieta.lesko.pl/ankieta/satysfakcja-5" in r.stdout
+    assert (tmp_path / "plakat.pdf").read_bytes().startswith(b"%PDF")
+    assert ankieta(home, "poster", "--url", "https://ankieta.lesko.pl", "--form", "lesko-f1").returncode == ExitCode.INVALID_INPUT
+    r = ankieta(home, "banner", "-o", str(tmp_path / "baner"), "--url", "https://ankieta.lesko.pl")
+    assert r.returncode == 0 and {p.name for p in (tmp_path / "baner").iterdir()} == {"ocen-urzad.svg", "ocen-urzad.png"}
+    assert ('<a href="https://ankieta.lesko.pl/ankieta/satysfakcja-5">'
+            '<img src="https://ankieta.lesko.pl/static/ocen-urzad.png"') in r.stdout
+    # the image files need no workspace (that is how pipeline/web/static/ is refreshed)
+    r = ankieta(tmp_path / "brak", "banner", "-o", str(tmp_path / "pliki"))
+    assert r.returncode == 0 and (tmp_path / "pliki" / "ocen-urzad.png").exists() and "Bez kodu HTML" in r.stdout
