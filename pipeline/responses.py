@@ -56,6 +56,11 @@ def new_token() -> str:
     return secrets.token_urlsafe(16)
 
 
+def token_or_new(text: str | None) -> str:
+    """The submitted token when it is well-formed (a form shown again keeps its id), else a fresh one."""
+    return text if text and _TOKEN.fullmatch(text) else new_token()
+
+
 def published_forms(ws: Workspace) -> list[store.FormVersion]:
     """The current version of every published form, by title."""
     latest: dict[str, store.FormVersion] = {}
@@ -71,7 +76,7 @@ def current_version(ws: Workspace, form: str) -> store.FormVersion:
     return store.get_form_version(ws.db, form)
 
 
-def _rendered_version(ws: Workspace, form: str, submission: FormData) -> store.FormVersion:
+def rendered_version(ws: Workspace, form: str, submission: FormData) -> store.FormVersion:
     """The version the submitted form was rendered from, when it exists; otherwise the current one. A form
     opened just before an administrator published a new version is stored against the version it showed."""
     current = current_version(ws, form)
@@ -85,8 +90,7 @@ def _rendered_version(ws: Workspace, form: str, submission: FormData) -> store.F
 
 
 def _sheet_id(channel: str, submission: FormData) -> str:
-    token = (submission.getlist(TOKEN_FIELD) or [""])[0]
-    return _PREFIX[channel] + (token if _TOKEN.fullmatch(token) else new_token())
+    return _PREFIX[channel] + token_or_new((submission.getlist(TOKEN_FIELD) or [""])[0])
 
 
 def _store(ws: Workspace, sf: SurveyForm, parsed: Parsed, sheet: dict[str, object], user: str = "") -> Outcome:
@@ -100,7 +104,7 @@ def _store(ws: Workspace, sf: SurveyForm, parsed: Parsed, sheet: dict[str, objec
 
 def submit_online(ws: Workspace, form: str, submission: FormData, *, today: date | None = None) -> Outcome:
     """Validate and store one online response (channel "online", only the day kept; see the module doc)."""
-    fv = _rendered_version(ws, form, submission)
+    fv = rendered_version(ws, form, submission)
     sf = survey_form(fv.layout, fv.version)
     parsed = parse_submission(sf, submission)
     if not parsed.ok:
@@ -133,7 +137,7 @@ def submit_manual(ws: Workspace, form: str, submission: FormData, *, batch_label
                   user: str = SYSTEM_USER, today: date | None = None) -> Outcome:
     """Store one paper survey typed in by hand (channel "paper-manual"): the paper box/batch label, the day it
     was received, and who typed it in (audit log). "Brak odpowiedzi" and "nieważna" are explicit choices."""
-    fv = _rendered_version(ws, form, submission)
+    fv = rendered_version(ws, form, submission)
     sf = survey_form(fv.layout, fv.version, manual=True)
     parsed = parse_submission(sf, submission)
     day, problem = parse_received(received, today)

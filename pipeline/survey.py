@@ -86,6 +86,7 @@ class QuestionField:
     text: TextField | None = None      # a text question's own area
     comment: TextField | None = None   # "inne uwagi" under a question
     required: bool = False
+    hint: str = ""                     # the layout's hint in screen wording (see screen_wording)
 
     @property
     def kind(self) -> str:
@@ -117,6 +118,10 @@ class SurveyForm:
     def questions(self) -> tuple[QuestionField, ...]:
         return tuple(i for i in self.items if isinstance(i, QuestionField))
 
+    @property
+    def instructions(self) -> tuple[str, ...]:
+        return tuple(screen_wording(t) for t in self.layout.instructions)
+
     def field(self, qid: str) -> QuestionField:
         for q in self.questions:
             if q.question.id == qid:
@@ -130,6 +135,7 @@ class FieldError:
     anchor: str                # the id the error summary links to
     message: str               # "Pytanie 3 (Płeć): wybierz jedną odpowiedź"
     short: str                 # "wybierz jedną odpowiedź", shown next to the question
+    field: str = ""            # the text field at fault, when it is one (marked aria-invalid)
 
 
 @dataclass(frozen=True)
@@ -151,6 +157,15 @@ def _short(text: str) -> str:
         return t
     cut = t[:_TITLE_CHARS].rsplit(" ", 1)[0]
     return cut.rstrip(",;:") + "…"
+
+
+_PAPER_MARK = re.compile(r"wstawić znak\s*[„\"']?x[”\"']?\s*w", re.IGNORECASE)
+
+
+def screen_wording(text: str) -> str:
+    """Paper wording made right for a screen: "Prosimy wstawić znak „x” w odpowiednie pole" becomes "Prosimy
+    zaznaczyć odpowiednie pole". Only this phrase: everything else stays as the office wrote it."""
+    return _PAPER_MARK.sub("zaznaczyć", text)
 
 
 def question_title(q: Question) -> str:
@@ -179,7 +194,8 @@ def _question_field(layout: FormLayout, q: Question, manual: bool) -> QuestionFi
     anchor = f"pytanie-{q.id}"
     comment = _text_field(q, q.comment, q.comment.label or "Uwagi") if q.comment is not None else None
     base = QuestionField(question=q, anchor=anchor, focus_id=anchor, number_label=f"{q.number}." if q.number is not None else "",
-                         title=question_title(q), name=q.id, comment=comment, required=q.required and not manual)
+                         title=question_title(q), name=q.id, comment=comment, required=q.required and not manual,
+                         hint=screen_wording(q.hint))
     if q.kind == "text":
         text = TextField(f"{q.id}.text", q.text, max(1, q.lines), f"f-{q.id}.text")
         return replace(base, focus_id=text.input_id, name=text.name, text=text)
@@ -195,7 +211,7 @@ def _question_field(layout: FormLayout, q: Question, manual: bool) -> QuestionFi
         return replace(base, focus_id=rows[0].choices[0].input_id, rows=tuple(rows))
     choices = tuple(
         Choice(o.id, o.label, f"f-{q.id}.{o.id}",
-               other=_text_field(q, o.other, f"{o.label} – wpisz") if o.other is not None else None,
+               other=_text_field(q, o.other, f"Wpisz: {o.label}") if o.other is not None else None,
                skip_hint=_skip_hint(layout, o.skip_to))
         for o in q.options)
     if manual:
@@ -249,8 +265,10 @@ class _Collector:
         self.errors: list[FieldError] = []
         self.values: dict[str, tuple[str, ...]] = {}
 
-    def error(self, qf: QuestionField, short: str) -> None:
-        self.errors.append(FieldError(qf.question.id, qf.focus_id, f"{qf.title}: {short}", short))
+    def error(self, qf: QuestionField, short: str, text: TextField | None = None) -> None:
+        """An error of the question; with `text`, of that text field (the summary's link goes there)."""
+        anchor = text.input_id if text is not None else qf.focus_id
+        self.errors.append(FieldError(qf.question.id, anchor, f"{qf.title}: {short}", short, text.name if text else ""))
 
 
 def _texts(qf: QuestionField, fields: Sequence[TextField], data: FormData, out: _Collector) -> dict[str, str]:
@@ -262,7 +280,7 @@ def _texts(qf: QuestionField, fields: Sequence[TextField], data: FormData, out: 
             out.values[tf.name] = (text,)
             found[tf.name] = text
             if len(text) > C.SURVEY_TEXT_MAX_CHARS:
-                out.error(qf, f"tekst jest za długi ({len(text)} znaków); skróć go do {C.SURVEY_TEXT_MAX_CHARS} znaków")
+                out.error(qf, f"tekst jest za długi ({len(text)} znaków); skróć go do {C.SURVEY_TEXT_MAX_CHARS} znaków", tf)
     return found
 
 
@@ -287,8 +305,9 @@ def _parse_choice(qf: QuestionField, data: FormData, manual: bool, out: _Collect
             real = typed[:1]
             out.values[qf.name] = (real[0],)
         elif real and typed and real[0] not in typed and not manual:
-            label = next(c.label for c in qf.choices if c.value == typed[0])
-            out.error(qf, f"wpisano tekst przy odpowiedzi „{label}”, a zaznaczono inną; zaznacz „{label}” albo usuń tekst")
+            other = next(c for c in qf.choices if c.value == typed[0])
+            out.error(qf, f"wpisano tekst przy odpowiedzi „{other.label}”, a zaznaczono inną; zaznacz „{other.label}” "
+                          "albo usuń tekst", other.other)
             return
     else:
         if INVALID_CHOICE in chosen and real:
@@ -399,7 +418,7 @@ def describe(sf: SurveyForm, rows: Iterable[tuple[str, str, str]]) -> list[tuple
         q = qf.question
         parts: list[str] = []
         got = by_q.get(q.id, [])
-        if q.kind == "grid":
+        if q.kind == "grid" and got:           # (a grid with no row answered is just "brak odpowiedzi")
             cols = {c.id: c.label for c in q.columns}
             for r in q.rows:
                 v = next((val for row, val in got if row == r.id), None)

@@ -63,7 +63,7 @@ def test_form_model_of_lesko_f1(lesko: S.SurveyForm) -> None:
     assert qs["q3"].title == "Pytanie 3 (Jak często załatwia Pani/Pan sprawy w Urzędzie Miasta i…)"
     # field names are the export's public ids; the department question offers the office's departments
     assert [c.value for c in qs["q4"].choices] == [d.id for d in LESKO.departments]
-    assert qs["q5"].choices[-1].other == S.TextField("q5.inna.text", "innej sprawy – proszę podać jakiej – wpisz", 1,
+    assert qs["q5"].choices[-1].other == S.TextField("q5.inna.text", "Wpisz: innej sprawy – proszę podać jakiej", 1,
                                                      "f-q5.inna.text")
     assert [r.name for r in qs["q8"].rows] == ["q8.uprzejmosc", "q8.sprawnosc", "q8.kompetencja", "q8.informacja",
                                                "q8.terminowosc"]
