@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline import batch, poster, quarantine, run, store
+from pipeline import batch, editing, poster, quarantine, run, store
 from pipeline import config as C
 from pipeline import export as exporting
 from pipeline.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing
@@ -95,7 +95,9 @@ def init(ctx: click.Context) -> None:
 
 @main.group()
 def office() -> None:
-    """Dane urzędu: nazwa, adres, komórki organizacyjne."""
+    """Dane urzędu: nazwa, adres, komórki organizacyjne.
+
+    Po zebraniu pierwszych odpowiedzi zmiana wymaga zarchiwizowanego raportu wyników do dziś (inaczej kod 7)."""
 
 
 @office.command("show")
@@ -137,8 +139,8 @@ def office_set(ctx: click.Context, **fields: str | None) -> None:
     given = {k: v for k, v in fields.items() if v is not None}
     if not given:
         fail("podaj co najmniej jedną opcję, np. --name, --address (lista: ankieta office set --help).", ExitCode.USAGE)
-    store.set_office(workspace(ctx).db, CLI_USER, **given)
-    click.echo("Zapisano dane urzędu.")
+    _, gate = editing.set_office(workspace(ctx), CLI_USER, **given)     # refused (exit 7) before a report
+    click.echo("Zapisano dane urzędu." if gate else "Bez zmian: dane urzędu już mają te wartości.")
 
 
 @office.group("departments")
@@ -161,7 +163,7 @@ def departments_list(ctx: click.Context) -> None:
 @handled
 def departments_add(ctx: click.Context, dep_id: str, name: str) -> None:
     """Dodaj komórkę: ID (krótki, stały, np. fin) i NAZWA."""
-    store.add_department(workspace(ctx).db, CLI_USER, dep_id, name)
+    editing.add_department(workspace(ctx), CLI_USER, dep_id, name)
     click.echo(f"Dodano: {dep_id} – {name}")
 
 
@@ -171,7 +173,7 @@ def departments_add(ctx: click.Context, dep_id: str, name: str) -> None:
 @click.pass_context
 @handled
 def departments_rename(ctx: click.Context, dep_id: str, name: str) -> None:
-    store.rename_department(workspace(ctx).db, CLI_USER, dep_id, name)
+    editing.rename_department(workspace(ctx), CLI_USER, dep_id, name)
     click.echo(f"Zmieniono nazwę: {dep_id} – {name}")
 
 
@@ -180,7 +182,7 @@ def departments_rename(ctx: click.Context, dep_id: str, name: str) -> None:
 @click.pass_context
 @handled
 def departments_remove(ctx: click.Context, dep_id: str) -> None:
-    store.remove_department(workspace(ctx).db, CLI_USER, dep_id)
+    editing.remove_department(workspace(ctx), CLI_USER, dep_id)
     click.echo(f"Usunięto z listy: {dep_id} (dotychczasowe odpowiedzi zostają).")
 
 

@@ -103,6 +103,9 @@ def generate(ws: Workspace, period: R.Period, fmt: str, output: Path | None, use
     started = time.perf_counter()
     if fmt not in FORMATS:
         raise InvalidInput(f"Nieznany format raportu {fmt!r}; dozwolone: {', '.join(FORMATS)}.")
+    # Counted before the data is read (sheets are never deleted, so the count only grows): every sheet counted
+    # here is in what the report reads. The report-first rule (pipeline/editing.py) compares it with the count now.
+    sheets_seen = store.sheet_count(ws.db)
     rep, records = build(ws, period, user)
     data = render(rep, records, fmt)
     digest = hashlib.sha256(data).hexdigest()
@@ -119,7 +122,7 @@ def generate(ws: Workspace, period: R.Period, fmt: str, output: Path | None, use
         "previous_from": str(rep.previous.date_from), "previous_to": str(rep.previous.date_to),
         "min_cell": rep.settings.min_cell, "mean_below": rep.settings.mean_below,
         "top2_below_pct": rep.settings.top2_below_pct, "drop_pp": rep.settings.drop_pp,
-        "output": str(output) if output else "",
+        "output": str(output) if output else "", "sheets_seen": sheets_seen,
     }
     rid = store.insert_report(ws.db, user=user, period_from=str(period.date_from), period_to=str(period.date_to), fmt=fmt,
                               path=str(archived.relative_to(ws.home)), sha256=digest, params=params,

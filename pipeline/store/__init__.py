@@ -11,6 +11,21 @@ in the order they are applied.
 
 from __future__ import annotations
 
+from pipeline.store.admin import (  # noqa: F401
+    all_departments,
+    audit_count,
+    audit_entries,
+    earliest_received_after,
+    file_outcome,
+    get_report,
+    latest_batch,
+    open_review_counts,
+    response_extent,
+    responses_by_channel,
+    set_password_hash,
+    set_user_active,
+    sheet_count,
+)
 from pipeline.store.base import (  # noqa: F401
     DB,
     audit,
