@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from pipeline import store
-from pipeline.errors import InvalidInput
+from pipeline.errors import InvalidInput, NotAllowed, NotFound
 
 ROLES = ("admin", "reviewer")
 ROLE_LABELS = {"admin": "administrator", "reviewer": "osoba przeglądająca"}
@@ -43,6 +43,32 @@ def add_user(db: store.DB, by: str, name: str, role: str, password: str) -> Acco
         raise InvalidInput(f"Hasło jest za krótkie: podaj co najmniej {MIN_PASSWORD_CHARS} znaków.")
     store.add_user(db, by, name, role, generate_password_hash(password, method="scrypt"))
     return Account(name, role, True)
+
+
+def set_active(db: store.DB, by: str, name: str, active: bool) -> Account:
+    """Disable or enable an account (a disabled one cannot log in; its open sessions end on the next request).
+    Nobody disables themself: the panel must always keep the administrator who is using it."""
+    acc = get_account(db, name)
+    if acc is None:
+        raise NotFound(f"Nie ma konta {name!r}.")
+    if not active and name == by:
+        raise NotAllowed("Nie możesz wyłączyć własnego konta. Poproś o to innego administratora.")
+    if acc.active != active:
+        store.set_user_active(db, by, name, active)
+    return Account(acc.name, acc.role, active)
+
+
+def change_password(db: store.DB, name: str, old: str, new: str, repeated: str) -> None:
+    """The logged-in user's own password: the old one proves it is them, the new one is typed twice."""
+    if authenticate(db, name, old) is None:
+        raise InvalidInput("Obecne hasło jest nieprawidłowe.")
+    if len(new) < MIN_PASSWORD_CHARS:
+        raise InvalidInput(f"Nowe hasło jest za krótkie: podaj co najmniej {MIN_PASSWORD_CHARS} znaków.")
+    if new != repeated:
+        raise InvalidInput("Powtórzone hasło różni się od nowego hasła.")
+    if new == old:
+        raise InvalidInput("Nowe hasło musi się różnić od obecnego.")
+    store.set_password_hash(db, name, name, generate_password_hash(new, method="scrypt"))
 
 
 def get_account(db: store.DB, name: str) -> Account | None:
