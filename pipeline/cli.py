@@ -455,7 +455,7 @@ def report_list(ctx: click.Context) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Adres nasłuchu (0.0.0.0: cała sieć urzędu).")
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True, help="Wątki serwera.")
+@click.option("--threads", type=click.IntRange(1, 64), default=C.SERVE_THREADS, show_default=True, help="Wątki serwera.")
 @click.option("--secure-cookies", is_flag=True, envvar="ANKIETA_SECURE_COOKIES",
               help="Ciasteczko sesji tylko przez HTTPS (włącz, gdy przed aplikacją stoi serwer z TLS).")
 @click.pass_context

@@ -216,6 +216,11 @@ SURVEY_TEXT_MAX_CHARS = 2000   # one free-text answer; a paper line holds ~80, a
 SURVEY_BATCH_LABEL_MAX_CHARS = 80  # the paper box/batch label typed at hand entry ("urna 2, 2026-11")
 SURVEY_RATE_LIMIT_POSTS = 30   # survey submissions per client address in the window below; an office kiosk or a
 SURVEY_RATE_WINDOW_S = 600.0   # household behind one NAT stays far below, a flood does not. 0 posts = no limit
+# waitress worker threads for `ankieta serve`. Python runs one thread at a time, so more threads mostly fight
+# over the interpreter lock: under 20 clients 8 threads cost 13.7 ms of CPU per survey GET + POST, 1-2 threads
+# ~6.5-10 ms (BENCHMARKS.md). 4 keeps the survey answering while one staff request (an upload being read, a
+# report) takes seconds.
+SERVE_THREADS = 4
 SURVEY_RATE_MAX_ADDRESSES = 10_000  # addresses remembered at once (memory bound under a spoofed-address flood)
 # (survey constants end)
 

@@ -69,11 +69,43 @@ def published_forms(ws: Workspace) -> list[store.FormVersion]:
     return sorted(latest.values(), key=lambda fv: (fv.title, fv.form))
 
 
+# Published versions are frozen, so what is built from one (the parsed layout, the form model) is kept in
+# memory under (workspace, form, version, layout hash): a request then costs one small query, not the parsing
+# of the version's layout and geometry JSON (the load test's largest cost per request before this cache).
+_CACHE_MAX = 64
+_versions: dict[tuple[str, str, int, str], store.FormVersion] = {}
+_models: dict[tuple[str, int, str, bool], SurveyForm] = {}
+
+
+def _version(ws: Workspace, form: str, key: tuple[int, str]) -> store.FormVersion:
+    ck = (str(ws.home), form, *key)
+    fv = _versions.get(ck)
+    if fv is None:
+        fv = store.get_form_version(ws.db, form, key[0])
+        if len(_versions) >= _CACHE_MAX:
+            _versions.clear()
+        _versions[ck] = fv
+    return fv
+
+
+def form_model(fv: store.FormVersion, manual: bool = False) -> SurveyForm:
+    """The (cached) form model of a published version: online, or for hand entry."""
+    ck = (fv.form, fv.version, fv.layout_hash, manual)
+    sf = _models.get(ck)
+    if sf is None:
+        sf = survey_form(fv.layout, fv.version, manual)
+        if len(_models) >= _CACHE_MAX:
+            _models.clear()
+        _models[ck] = sf
+    return sf
+
+
 def current_version(ws: Workspace, form: str) -> store.FormVersion:
     """The form's current published version; NotFound (a Polish message) when it was never published."""
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", form):
-        raise NotFound(f"Nie ma ankiety {form!r}.")
-    return store.get_form_version(ws.db, form)
+    key = store.version_key(ws.db, form) if re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,39}", form) else None
+    if key is None:
+        raise NotFound(f"Ankieta {form!r} nie jest opublikowana.")
+    return _version(ws, form, key)
 
 
 def rendered_version(ws: Workspace, form: str, submission: FormData) -> store.FormVersion:
@@ -82,10 +114,9 @@ def rendered_version(ws: Workspace, form: str, submission: FormData) -> store.Fo
     current = current_version(ws, form)
     named = (submission.getlist(VERSION_FIELD) or [""])[0]
     if named.isdigit() and 0 < int(named) < current.version:
-        try:
-            return store.get_form_version(ws.db, form, int(named))
-        except NotFound:
-            pass
+        key = store.version_key(ws.db, form, int(named))
+        if key is not None:
+            return _version(ws, form, key)
     return current
 
 
@@ -105,7 +136,7 @@ def _store(ws: Workspace, sf: SurveyForm, parsed: Parsed, sheet: dict[str, objec
 def submit_online(ws: Workspace, form: str, submission: FormData, *, today: date | None = None) -> Outcome:
     """Validate and store one online response (channel "online", only the day kept; see the module doc)."""
     fv = rendered_version(ws, form, submission)
-    sf = survey_form(fv.layout, fv.version)
+    sf = form_model(fv)
     parsed = parse_submission(sf, submission)
     if not parsed.ok:
         return Outcome(sf, parsed)
@@ -138,7 +169,7 @@ def submit_manual(ws: Workspace, form: str, submission: FormData, *, batch_label
     """Store one paper survey typed in by hand (channel "paper-manual"): the paper box/batch label, the day it
     was received, and who typed it in (audit log). "Brak odpowiedzi" and "nieważna" are explicit choices."""
     fv = rendered_version(ws, form, submission)
-    sf = survey_form(fv.layout, fv.version, manual=True)
+    sf = form_model(fv, manual=True)
     parsed = parse_submission(sf, submission)
     day, problem = parse_received(received, today)
     label = " ".join(batch_label.split())

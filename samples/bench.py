@@ -26,6 +26,7 @@ from datetime import datetime
 from pathlib import Path
 
 from pipeline import batch, ingest, reporting, run
+from samples import loadtest
 from samples.evaluate import Evaluation, evaluate
 from samples.generate import GENERATOR, generate_set
 from samples.profiles import PROFILES
@@ -85,7 +86,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--runs", type=int, default=3, help="speed runs; medians are reported")
     ap.add_argument("--work", type=Path, default=ROOT / "samples" / "generated")
+    ap.add_argument("--only", choices=("web",), help="web: only the online survey's load test, updating just its "
+                    "section of --out")
     a = ap.parse_args(argv)
+    if a.only == "web":
+        section = loadtest.markdown(loadtest.run_load(), loadtest.sweep())
+        print(section)
+        loadtest.update_section(a.out, section)
+        return 0
     workers = os.cpu_count() or 1
     sheets = max(10, a.pages * 10 // 23)    # lesko-f1 has 2 pages, satysfakcja-5 has 3; some blanks/foreign
     acc_truth = _ensure_set(a.work / f"accuracy-{a.seed}", sheets * 2, a.seed, "office", ("pdf", "tiff", "jpeg", "png"), None)
@@ -125,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
         *[f"| {k.removesuffix('_s')} | {v:.2f} |" for k, v in rep.items() if k.endswith("_s") and k != "insert_s"],
         "",
     ])
+    report += "\n" + loadtest.markdown(loadtest.run_load(), loadtest.sweep())
     print(report)
     a.out.write_text(report, "utf-8")
     return 0

@@ -97,6 +97,7 @@ from pipeline.store.responses import (  # noqa: F401
     get_sheet,
     insert_response,
     sheet_exists,
+    version_key,
 )
 from pipeline.store.schema import (  # noqa: F401
     migrations,

@@ -15,11 +15,14 @@ OFFICE_FIELDS = ("name", "address", "respondent", "contact", "email", "phone", "
 
 
 def get_office(db: DB) -> Office:
-    row = _t(db, "office").get(1)
-    deps = tuple(
-        Department(r["id"], r["name"])
-        for r in _t(db, "departments").rows_where("active = 1", order_by="position, id")
-    )
+    # plain queries, not Table.get/rows_where: those introspect the schema on every call, and every public
+    # survey page shows the office's name (a quarter of the database time of a GET + POST in the load test)
+    found = list(db.query("select * from office where id = 1"))
+    if not found:
+        raise NotFound("Brak danych urzędu: workspace nie został zainicjowany (ankieta init).")
+    row = found[0]
+    deps = tuple(Department(r["id"], r["name"])
+                 for r in db.query("select id, name from departments where active = 1 order by position, id"))
     return Office(departments=deps, **{f: row[f] or "" for f in OFFICE_FIELDS})
 
 

@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pipeline.store.base import DB, audit
 
+# One writer at a time within a process. Without it, the web server's threads (one connection each) meet on
+# SQLite's write lock and wait in its busy handler, which sleeps in growing steps (up to 100 ms each): in the
+# load test that was the whole latency tail. Other processes (the night's ingest) still meet the busy timeout.
+_WRITE_LOCK = threading.Lock()
 _ROWID_LIMIT = 1 << 62          # random rowids stay below this, so an ordinary insert's max(rowid) + 1 still fits
 _SHEET_COLUMNS = ("id", "form", "version", "serial", "channel", "batch_id", "batch_label", "received_at", "created_at",
                   "pages_expected", "status", "duplicate_of")
@@ -37,7 +42,7 @@ def insert_response(db: DB, sheet: Mapping[str, Any], answers: Iterable[tuple[st
     items = list(answers)
     for _attempt in range(3):
         try:
-            with db.atomic():
+            with _WRITE_LOCK, db.atomic():
                 # The write comes first: the transaction takes the write lock at once (waiting on a busy
                 # database) instead of reading a snapshot that a concurrent writer would invalidate.
                 db.execute(f"insert into sheets (rowid, {cols}) values (?, {marks})",
@@ -61,3 +66,15 @@ def sheet_exists(db: DB, sheet_id: str) -> bool:
 def get_sheet(db: DB, sheet_id: str) -> dict[str, Any] | None:
     found = list(db.query("select * from sheets where id = ?", [sheet_id]))
     return found[0] if found else None
+
+
+def version_key(db: DB, form: str, version: int | None = None) -> tuple[int, str] | None:
+    """(version, layout hash) of a form's given or latest published version, without parsing its layout: a
+    frozen version never changes, so callers may cache what they built from it under this key."""
+    if version is None:
+        found = list(db.query("select version, layout_hash from form_versions where form = ? order by version desc limit 1",
+                              [form]))
+    else:
+        found = list(db.query("select version, layout_hash from form_versions where form = ? and version = ?",
+                              [form, version]))
+    return (int(found[0]["version"]), str(found[0]["layout_hash"])) if found else None

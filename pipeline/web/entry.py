@@ -20,7 +20,7 @@ from flask_login import current_user
 from pipeline import config as C
 from pipeline import responses, store
 from pipeline.errors import NotFound
-from pipeline.survey import FieldError, SurveyForm, default_values, describe, survey_form
+from pipeline.survey import FieldError, SurveyForm, default_values, describe
 from pipeline.web import requires, ws
 
 bp = Blueprint("entry", __name__)
@@ -56,7 +56,7 @@ def enter(form: str) -> ResponseReturnValue:
     batch = request.values.get("partia", "").strip()
     received = request.values.get("data", "").strip() or date.today().isoformat()
     if request.method == "GET":
-        sf = survey_form(fv.layout, fv.version, manual=True)
+        sf = responses.form_model(fv, manual=True)
         return _render(sf, default_values(sf), batch, received)
     outcome = responses.submit_manual(ws(), form, request.form, batch_label=batch, received=received,
                                       user=current_user.name)
@@ -73,7 +73,7 @@ def saved(form: str, sheet: str) -> ResponseReturnValue:
     if row is None or row["channel"] != responses.MANUAL or row["form"] != form:
         abort(404)
     fv = store.get_form_version(ws().db, form, row["version"])
-    sf = survey_form(fv.layout, fv.version, manual=True)
+    sf = responses.form_model(fv, manual=True)
     rows = [(r["question"], r["row"], r["value"]) for r in store.manual_answers(ws().db, sheet)]
     return render_template("entry_saved.html", sf=sf, sheet=row, answers=describe(sf, rows),
                            next_url=url_for(".enter", form=form, partia=request.args.get("partia", row["batch_label"]),

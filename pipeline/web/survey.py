@@ -12,6 +12,11 @@ Abuse resistance without tracking people:
   that expired while someone was answering shows the filled-in form again instead of an error page.
 The session cookie carries only that token; nothing from the request (address, user agent, cookie) is
 stored with a response (pipeline.responses).
+
+The public survey is the one part of the app under public load, so its requests reuse one database
+connection per server thread (opened on the thread's first survey request and kept; WAL lets them read and
+write beside the staff pages' per-request connections). Opening and migrating a connection per request was a
+third of the CPU of a GET + POST in the load test (samples/loadtest.py, BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -25,12 +30,12 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
 
 from pipeline import config as C
-from pipeline import responses, store
+from pipeline import responses, run, store
 from pipeline.errors import NotFound
-from pipeline.survey import FieldError, SurveyForm, default_values, parse_submission, survey_form
-from pipeline.web import ws
+from pipeline.survey import FieldError, SurveyForm, default_values, parse_submission
 
 bp = Blueprint("survey", __name__)
 
@@ -38,6 +43,8 @@ HONEYPOT_FIELD = "strona_www"
 RATE_POSTS_KEY = "SURVEY_RATE_LIMIT_POSTS"
 RATE_WINDOW_KEY = "SURVEY_RATE_WINDOW_S"
 _LIMITER_KEY = "ankieta_survey_limiter"
+_HTML_KEY = "ankieta_survey_html"
+_HTML_CACHE_MAX = 32
 
 
 class SlidingWindow:
@@ -74,22 +81,53 @@ def _setup(state: BlueprintSetupState) -> None:
     app.config.setdefault(RATE_POSTS_KEY, C.SURVEY_RATE_LIMIT_POSTS)
     app.config.setdefault(RATE_WINDOW_KEY, C.SURVEY_RATE_WINDOW_S)
     app.extensions[_LIMITER_KEY] = SlidingWindow()
+    app.extensions[_HTML_KEY] = {}
     csrf = app.extensions.get("csrf")
     if csrf is not None:
         csrf.exempt(f"{__name__}.form_page")         # checked in the view (see the module docstring)
 
 
+_local = threading.local()
+
+
+def _ws() -> run.Workspace:
+    """This server thread's own workspace connection, opened once and kept (see the module docstring)."""
+    home = current_app.config["ANKIETA_HOME"]
+    w: run.Workspace | None = getattr(_local, "ws", None)
+    if w is None or w.home != home:
+        if w is not None:
+            w.db.close()
+        w = run.open_workspace(home)
+        _local.ws = w
+    return w
+
+
 def _page(template: str, status: int = 200, **ctx: Any) -> ResponseReturnValue:
-    return render_template(template, office=store.get_office(ws().db), **ctx), status
+    return render_template(template, office=store.get_office(_ws().db), **ctx), status
+
+
+def _questions_html(sf: SurveyForm, values: Any, errors: tuple[FieldError, ...], key: Any = None) -> Markup:
+    """The questions' HTML. The empty form of a frozen version (`key`: form, version, layout hash) is the same
+    for every visitor: rendered once and kept (it was most of a GET's time in the load test)."""
+    cache: dict[Any, Markup] = current_app.extensions[_HTML_KEY]
+    if key is not None and key in cache:
+        return cache[key]
+    html = Markup(render_template("survey_questions.html", sf=sf, values=values,
+                                  errors_by_question={e.question: e for e in errors}, max_chars=C.SURVEY_TEXT_MAX_CHARS))
+    if key is not None:
+        if len(cache) >= _HTML_CACHE_MAX:
+            cache.clear()
+        cache[key] = html
+    return html
 
 
 def _form_page(sf: SurveyForm, values: Any, errors: tuple[FieldError, ...] = (), token: str = "", notice: str = "",
-               status: int = 200) -> ResponseReturnValue:
-    return _page("survey_form.html", status, sf=sf, values=values, errors=errors,
-                 errors_by_question={e.question: e for e in errors}, notice=notice, token=responses.token_or_new(token),
+               status: int = 200, cache_key: Any = None) -> ResponseReturnValue:
+    return _page("survey_form.html", status, sf=sf, errors=errors,
+                 questions_html=_questions_html(sf, values, errors, cache_key),
+                 notice=notice, token=responses.token_or_new(token),
                  any_required=any(q.required for q in sf.questions), honeypot=HONEYPOT_FIELD,
-                 token_field=responses.TOKEN_FIELD, version_field=responses.VERSION_FIELD,
-                 max_chars=C.SURVEY_TEXT_MAX_CHARS)
+                 token_field=responses.TOKEN_FIELD, version_field=responses.VERSION_FIELD)
 
 
 def _missing() -> ResponseReturnValue:
@@ -98,26 +136,26 @@ def _missing() -> ResponseReturnValue:
 
 def _refused(form: str, notice: str, status: int) -> ResponseReturnValue:
     """The filled-in form again, nothing stored, with `notice` on top (rate limit, expired token)."""
-    fv = responses.rendered_version(ws(), form, request.form)
-    sf = survey_form(fv.layout, fv.version)
+    fv = responses.rendered_version(_ws(), form, request.form)
+    sf = responses.form_model(fv)
     return _form_page(sf, parse_submission(sf, request.form).values, token=request.form.get(responses.TOKEN_FIELD, ""),
                       notice=notice, status=status)
 
 
 @bp.route("/ankieta")
 def index() -> ResponseReturnValue:
-    return _page("survey_list.html", forms=responses.published_forms(ws()))
+    return _page("survey_list.html", forms=responses.published_forms(_ws()))
 
 
 @bp.route("/ankieta/<form>", methods=["GET", "POST"])
 def form_page(form: str) -> ResponseReturnValue:
     try:
-        fv = responses.current_version(ws(), form)
+        fv = responses.current_version(_ws(), form)
     except NotFound:
         return _missing()
     if request.method == "GET":
-        sf = survey_form(fv.layout, fv.version)
-        return _form_page(sf, default_values(sf))
+        sf = responses.form_model(fv)
+        return _form_page(sf, default_values(sf), cache_key=(fv.form, fv.version, fv.layout_hash))
     limiter: SlidingWindow = current_app.extensions[_LIMITER_KEY]
     wait = limiter.hit(request.remote_addr or "-", int(current_app.config[RATE_POSTS_KEY]),
                        float(current_app.config[RATE_WINDOW_KEY]))
@@ -132,7 +170,7 @@ def form_page(form: str) -> ResponseReturnValue:
                               "Odpowiedzi nie zostały zapisane: sprawdź je poniżej i wyślij ankietę ponownie.", 400)
     if request.form.get(HONEYPOT_FIELD, "").strip():
         return redirect(url_for(".thanks", form=form), 303)       # a bot: discarded, and told nothing
-    outcome = responses.submit_online(ws(), form, request.form)
+    outcome = responses.submit_online(_ws(), form, request.form)
     if outcome.ok:
         return redirect(url_for(".thanks", form=form), 303)
     return _form_page(outcome.form, outcome.parsed.values, outcome.parsed.errors,
@@ -142,7 +180,7 @@ def form_page(form: str) -> ResponseReturnValue:
 @bp.route("/ankieta/<form>/dziekujemy")
 def thanks(form: str) -> ResponseReturnValue:
     try:
-        fv = responses.current_version(ws(), form)
+        fv = responses.current_version(_ws(), form)
     except NotFound:
         return _missing()
     return _page("survey_thanks.html", title=fv.title)
