@@ -13,6 +13,11 @@ and office data it was collected with. The rule, as enforced here:
   online responses keep only their day, for anonymity;
 - a change is allowed when there is no response at all, or when an archived report covers the results so far.
 
+The rule guards what results are read against: the survey, the departments listed in it, and the office data
+printed on the survey and in reports (name, address, how respondents are called). Contact data for the
+accessibility statement and the survey's public address are not results' context; the law wants them kept
+current, so they change at any time (still audited).
+
 `report_so_far` is the one-click way out of a refusal: it generates and archives the PDF report of the current
 half-year up to today, reaching further back to every response received after the newest report's period.
 """
@@ -137,9 +142,13 @@ def report_so_far(ws: Workspace, user: str, fmt: str = "pdf") -> reporting.Gener
 
 # --- office data and departments, behind the rule -----------------------------------------------------
 
+# printed on the survey (render) or in the report (report): a change needs the report of the results so far
+GATED_OFFICE_FIELDS = ("name", "address", "respondent")
+
+
 def set_office(ws: Workspace, user: str, **fields: str) -> tuple[Office, Gate | None]:
     """Change office fields. Only fields whose value differs count as a change; no change needs no report
-    (returns gate None)."""
+    (returns gate None), and neither does a change of contact data only (returns the gate as it stands)."""
     current = store.get_office(ws.db)
     unknown = set(fields) - set(store.OFFICE_FIELDS)
     if unknown:
@@ -150,7 +159,7 @@ def set_office(ws: Workspace, user: str, **fields: str) -> tuple[Office, Gate | 
         return current, None
     if "name" in changed and not changed["name"]:
         raise InvalidInput("Pole „Nazwa urzędu” nie może być puste.")
-    gate = require_report(ws)
+    gate = require_report(ws) if set(changed) & set(GATED_OFFICE_FIELDS) else report_gate(ws)
     return store.set_office(ws.db, user, **changed), gate
 
 

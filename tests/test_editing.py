@@ -39,7 +39,7 @@ def test_without_responses_every_change_is_allowed(workspace: run.Workspace) -> 
     assert editing.report_gate(workspace).allowed
 
 
-def test_responses_without_a_report_block_every_office_change(workspace: run.Workspace) -> None:
+def test_responses_without_a_report_block_changes_of_what_results_are_read_against(workspace: run.Workspace) -> None:
     respond(workspace, "ON-1", TODAY)
     respond(workspace, "R-1", TODAY, channel="paper-manual")
     gate = editing.report_gate(workspace)
@@ -55,9 +55,19 @@ def test_responses_without_a_report_block_every_office_change(workspace: run.Wor
         with pytest.raises(NotAllowed):
             change()
     assert store.get_office(workspace.db) == before
+    for gated in ({"address": "ul. Inna 2"}, {"respondent": "interesant"}, {"name": "X", "phone": "13 469 66 00"}):
+        with pytest.raises(NotAllowed):
+            editing.set_office(workspace, "ala", **gated)
+    assert store.get_office(workspace.db) == before
     # the same values again are no change: nothing to protect, no report needed
     office, used = editing.set_office(workspace, "ala", name=before.name, address=before.address)
     assert office == before and used is None
+    # contact data for the accessibility statement is not results' context: it changes at once (and is audited)
+    office, used = editing.set_office(workspace, "ala", phone="13 469 66 00", coordinator="Jan Nowak",
+                                      email="dostepnosc@lesko.pl")
+    assert (office.phone, office.coordinator, office.name) == ("13 469 66 00", "Jan Nowak", before.name)
+    assert used is not None and not used.allowed
+    assert store.rows(workspace.db, "select action from audit_log order by id desc limit 1")[0]["action"] == "office.set"
 
 
 def test_report_so_far_opens_the_gate_and_is_linked(workspace: run.Workspace) -> None:

@@ -142,6 +142,8 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
 
     @app.route("/")
     def index() -> ResponseReturnValue:
+        if current_user.is_authenticated and current_user.role == "admin":
+            return redirect(url_for("admin.dashboard_page"))
         return redirect(url_for("review.queue_page"))
 
     @app.route("/logowanie", methods=["GET", "POST"], endpoint="login")
@@ -178,22 +180,6 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
         session.clear()
         flash("Wylogowano.")
         return redirect(url_for("login"))
-
-    @app.route("/admin/uzytkownicy", methods=["GET", "POST"])
-    @requires("admin")
-    def users_page() -> ResponseReturnValue:
-        error = ""
-        if request.method == "POST":
-            try:
-                acc = accounts.add_user(ws().db, current_user.name, request.form.get("name", "").strip(),
-                                        request.form.get("role", ""), request.form.get("password", ""))
-            except AnkietaError as exc:
-                error = exc.message
-            else:
-                flash(f"Zapisano konto {acc.name} ({accounts.ROLE_LABELS[acc.role]}).")
-                return redirect(url_for("users_page"))
-        return render_template("users.html", users=store.list_users(ws().db), roles=accounts.ROLE_LABELS,
-                               error=error), (400 if error else 200)
 
     @app.route("/dostepnosc")
     def accessibility() -> ResponseReturnValue:
