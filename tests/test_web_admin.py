@@ -99,6 +99,9 @@ def test_dashboard_shows_the_night(ws: run.Workspace) -> None:
 
 def test_printing_the_master_and_numbered_sheets(ws: run.Workspace) -> None:
     c = _client(ws, "admin")
+    page = c.get("/admin/druk").text
+    for link in ('href="/plakat.pdf"', 'href="/baner"', 'href="/deklaracja-dostepnosci"'):   # "Oceń Urząd" materials
+        assert link in page, link
     r = _post(c, "/admin/druk", {"form": "satysfakcja-5", "kind": "master"})
     assert r.status_code == 200 and r.mimetype == "application/pdf" and r.data.startswith(b"%PDF")
     assert 'filename=satysfakcja-5-v1-wzor.pdf' in r.headers["Content-Disposition"]
