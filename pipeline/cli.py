@@ -458,10 +458,13 @@ def report_list(ctx: click.Context) -> None:
 @click.option("--threads", type=click.IntRange(1, 64), default=C.SERVE_THREADS, show_default=True, help="Wątki serwera.")
 @click.option("--secure-cookies", is_flag=True, envvar="ANKIETA_SECURE_COOKIES",
               help="Ciasteczko sesji tylko przez HTTPS (włącz, gdy przed aplikacją stoi serwer z TLS).")
+@click.option("--trusted-proxy", default=None, metavar="ADRES",
+              help="Adres serwera pośredniczącego (np. nginx z TLS): wtedy adres mieszkańca bierze się z nagłówka "
+                   "X-Forwarded-For, a limit wysłań ankiety liczy mieszkańców, nie serwer pośredniczący.")
 @click.pass_context
 @handled
-def serve(ctx: click.Context, host: str, port: int, threads: int, secure_cookies: bool) -> None:
-    """Uruchom aplikację WWW (przegląd niepewnych odpowiedzi) na serwerze waitress."""
+def serve(ctx: click.Context, host: str, port: int, threads: int, secure_cookies: bool, trusted_proxy: str | None) -> None:
+    """Uruchom aplikację WWW (ankieta internetowa, przegląd, panel administratora) na serwerze waitress."""
     from waitress import serve as waitress_serve
 
     from pipeline.web import create_app
@@ -470,7 +473,9 @@ def serve(ctx: click.Context, host: str, port: int, threads: int, secure_cookies
     if not store.list_users(ws.db):
         click.echo("Uwaga: nie ma jeszcze kont. Dodaj: ankieta users add NAZWA --role admin", err=True)
     click.echo(f"Aplikacja działa pod adresem http://{host}:{port}/ (Ctrl+C kończy).", err=True)
-    waitress_serve(create_app(ws.home, secure_cookies=secure_cookies), host=host, port=port, threads=threads)
+    proxy: dict[str, Any] = {"trusted_proxy": trusted_proxy, "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+                             "clear_untrusted_proxy_headers": True} if trusted_proxy else {}
+    waitress_serve(create_app(ws.home, secure_cookies=secure_cookies), host=host, port=port, threads=threads, **proxy)
 
 
 @main.group()

@@ -4,10 +4,16 @@ Chromium (Debian's, driven by Playwright) against waitress, checked with axe-cor
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,6 +22,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from pipeline import config as C
 from pipeline import export, reporting, responses, run, store
 from pipeline import report as R
 from pipeline.web import accounts, create_app
@@ -139,6 +146,51 @@ def test_rate_limit_per_address_in_memory(ws: run.Workspace) -> None:
     assert c.post("/ankieta/lesko-f1", data=_valid(c)).status_code == 303 and _count(ws) == 5
     dump = "\n".join(ws.db.conn.iterdump())
     assert "198.51.100.9" not in dump and "127.0.0.1" not in dump            # the limiter's memory is not the database
+
+
+def _post_from(port: int, forwarded_for: str) -> int:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/ankieta/lesko-f1", body="q1=kobieta", headers={
+        "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": forwarded_for})
+    status = conn.getresponse().status
+    conn.close()
+    return status
+
+
+@contextmanager
+def _served(home: Path, *extra: str) -> Iterator[int]:
+    """`ankieta serve` as an office runs it (a real process, the installed command) on a free loopback port."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [str(Path(sys.executable).parent / "ankieta"), "--home", str(home), "serve", "--port", str(port), *extra]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(200):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+                time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_behind_a_proxy_the_limit_counts_residents_not_the_proxy(ws: run.Workspace) -> None:
+    limit = C.SURVEY_RATE_LIMIT_POSTS
+    # without --trusted-proxy the header is not believed: every resident behind the proxy shares one limit
+    with _served(ws.home) as port:
+        assert {_post_from(port, f"203.0.113.{i % 200}") for i in range(limit)} == {400}   # counted (no CSRF token)
+        assert _post_from(port, "198.51.100.7") == 429
+    # with it, the limit is per forwarded address: one flooding resident is stopped, the next one is not
+    with _served(ws.home, "--trusted-proxy", "127.0.0.1") as port:
+        assert {_post_from(port, "203.0.113.5") for _ in range(limit)} == {400}
+        assert _post_from(port, "203.0.113.5") == 429
+        assert _post_from(port, "198.51.100.7") == 400
+    assert _count(ws) == 0
 
 
 def test_sliding_window() -> None:

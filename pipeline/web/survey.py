@@ -5,7 +5,7 @@ Abuse resistance without tracking people:
 - rate limit: POSTs per client address in a sliding window, in memory only (never written anywhere, gone on
   restart). Limits come from app.config SURVEY_RATE_LIMIT_POSTS / SURVEY_RATE_WINDOW_S (defaults in
   config.py; 0 posts = no limit, which the load test uses). Behind a reverse proxy every request comes
-  from the proxy's address: then set waitress's trusted_proxy so remote_addr is the client's again;
+  from the proxy's address: then `ankieta serve --trusted-proxy` makes remote_addr the client's again;
 - a honeypot field, visually hidden and labelled "nie wypełniaj": a form that fills it is discarded silently
   (the sender still sees the thanks page, so a bot learns nothing);
 - the CSRF token (Flask-WTF). The survey checks it itself rather than in the global hook, so that a token
