@@ -62,7 +62,9 @@ MSG_UNREADABLE = (
 @cache
 def _detector() -> cv2.aruco.ArucoDetector:
     dictionary = cv2.aruco.getPredefinedDictionary(getattr(cv2.aruco, C.MARKER_DICTIONARY))
-    return cv2.aruco.ArucoDetector(dictionary, cv2.aruco.DetectorParameters())
+    params = cv2.aruco.DetectorParameters()
+    params.adaptiveThreshWinSizeMin = params.adaptiveThreshWinSizeMax = C.IDENTIFY_ARUCO_WINDOW_PX
+    return cv2.aruco.ArucoDetector(dictionary, params)
 
 
 @cache
