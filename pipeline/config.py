@@ -222,10 +222,10 @@ SURVEY_BATCH_LABEL_MAX_CHARS = 80  # the paper box/batch label typed at hand ent
 SURVEY_RATE_LIMIT_POSTS = 30   # survey submissions per client address in the window below; an office kiosk or a
 SURVEY_RATE_WINDOW_S = 600.0   # household behind one NAT stays far below, a flood does not. 0 posts = no limit
 # waitress worker threads for `ankieta serve`. Python runs one thread at a time, so more threads mostly fight
-# over the interpreter lock: under 20 clients 8 threads cost 13.7 ms of CPU per survey GET + POST, 1-2 threads
-# ~6.5-10 ms (BENCHMARKS.md). 4 keeps the survey answering while one staff request (an upload being read, a
-# report) takes seconds.
-SERVE_THREADS = 4
+# over the interpreter lock: under 20 survey clients, p95 of a POST was 85-118 ms with 1 thread, 135-174 ms
+# with 2, 161-226 ms with 4 and 192-236 ms with 8 (BENCHMARKS.md, several runs). 2, not 1: the survey keeps
+# answering while one staff request (an upload being read, a report) takes seconds.
+SERVE_THREADS = 2
 SURVEY_RATE_MAX_ADDRESSES = 10_000  # addresses remembered at once (memory bound under a spoofed-address flood)
 # (survey constants end)
 

@@ -3,7 +3,7 @@
 Two sets, generated once per seed into samples/generated/ (not committed):
 - accuracy: the `office` profile over every DPI, colour mode and file format the generator knows
   (enough pages for >= 20,000 boxes); measures silent errors, flags, pages identified;
-- speed: scanner PDFs at 300 DPI (one embedded JPEG per page); measures pages/s end to end with all
+- speed: scanner PDFs at 300 DPI (one embedded image per page: JPEG or CCITT G4); measures pages/s end to end with all
   cores and, in the same run, the decode floor (only decoding the same files, same pool size), their
   ratio and peak memory.
 OCR drafting of free text is timed separately: it runs after the marks, and its cost depends on how many
@@ -170,7 +170,7 @@ def _markdown(acc: Evaluation, speed: Evaluation, pages: int, read_s: float, flo
         "|---|---|",
         *_acc_rows(acc),
         "",
-        "## Speed (scanner PDFs, 300 DPI, one embedded JPEG per page)",
+        "## Speed (scanner PDFs, 300 DPI, one embedded image per page: JPEG colour or grey, or CCITT G4 bilevel)",
         "",
         "| measure | value |",
         "|---|---|",

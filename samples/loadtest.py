@@ -1,6 +1,6 @@
 """Load test of the public online survey: a real waitress server on loopback, many concurrent respondents.
 
-`python -m samples.loadtest [--submissions 2000 --clients 20 --threads 4 --sweep]` (also `python -m samples.bench
+`python -m samples.loadtest [--submissions 2000 --clients 20 --threads 2 --sweep]` (also `python -m samples.bench
 --only web`, which writes the result into BENCHMARKS.md).
 
 - The server runs in its own process (as `ankieta serve` does: waitress, `--threads` worker threads, the
@@ -230,7 +230,7 @@ def _verify(ws: run.Workspace, sent: Sequence[Sent], result: LoadResult) -> None
     ws.db.close()
 
 
-SWEEP_THREADS = (1, 2, 8)   # compared with the default (C.SERVE_THREADS) in `sweep`
+SWEEP_THREADS = (1, 2, 4, 8)   # compared with the default (C.SERVE_THREADS) in `sweep`
 
 
 def sweep(submissions: int = 2000, clients: int = 20) -> list[LoadResult]:
