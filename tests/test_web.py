@@ -16,10 +16,19 @@ from flask.testing import FlaskClient
 
 from pipeline import export, review, run, store
 from pipeline.web import accounts, create_app
-from tests.browser.harness import AXE, CHROMIUM, PASSWORDS, axe_violations, browser, copy_workspace, login, make_batch, serve
+from tests.browser.harness import (
+    AXE,
+    PASSWORDS,
+    axe_violations,
+    chromium_or_skip,
+    copy_workspace,
+    login,
+    make_batch,
+    serve,
+    shot,
+)
 
 XSS = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">"
-SHOTS = Path(os.environ.get("ANKIETA_SCREENSHOTS", "")) if os.environ.get("ANKIETA_SCREENSHOTS") else None
 
 
 @pytest.fixture(scope="module")
@@ -126,19 +135,11 @@ def test_ocr_text_is_escaped(ws: run.Workspace) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        # `make test` installs it and sets ANKIETA_REQUIRE_BROWSER: there, a missing browser is a failure
-        if os.environ.get("ANKIETA_REQUIRE_BROWSER"):
-            pytest.fail("/usr/bin/chromium is missing although `make test` should have installed it")
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); `make test` installs it")
-    with browser() as b:
-        yield b
+    yield from chromium_or_skip()
 
 
 def _shot(page: Any, tmp: Path, name: str) -> None:
-    folder = SHOTS or tmp
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    shot(page, tmp, f"{name}")
 
 
 def _settle_by_keyboard(page: Any, base: str, limit: int = 400, always: str = "") -> list[str]:

@@ -23,12 +23,21 @@ from flask.testing import FlaskClient
 from pipeline import config as C
 from pipeline import dashboard, run, store
 from pipeline.web import accounts, create_app
-from tests.browser.harness import AXE, CHROMIUM, PASSWORDS, axe_violations, browser, copy_workspace, login, make_batch, serve
+from tests.browser.harness import (
+    AXE,
+    PASSWORDS,
+    axe_violations,
+    chromium_or_skip,
+    copy_workspace,
+    login,
+    make_batch,
+    serve,
+    shot,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 GOOD_SCAN = ROOT / "samples" / "scans" / "stack-02-0001.jpg"
 STACK = ROOT / "samples" / "scans" / "stack-01.pdf"
-SHOTS = Path(os.environ.get("ANKIETA_SCREENSHOTS", "")) if os.environ.get("ANKIETA_SCREENSHOTS") else None
 ADMIN_PAGES = ("/admin", "/admin/druk", "/admin/skany", "/admin/raporty", "/admin/urzad", "/admin/ankieta",
                "/admin/ankieta/lesko-f1", "/admin/uzytkownicy", "/admin/dziennik")
 
@@ -277,18 +286,11 @@ def test_audit_log_newest_first_and_paged(ws: run.Workspace) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("ANKIETA_REQUIRE_BROWSER"):
-            pytest.fail("/usr/bin/chromium is missing although `make test` should have installed it")
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); `make test` installs it")
-    with browser() as b:
-        yield b
+    yield from chromium_or_skip()
 
 
 def _shot(page: Any, tmp: Path, name: str) -> None:
-    folder = SHOTS or tmp
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"admin-{name}.png"), full_page=True)
+    shot(page, tmp, f"admin-{name}")
 
 
 def _pdf_text(path: Path) -> str:

@@ -20,10 +20,9 @@ from PIL import Image
 
 from pipeline import poster, run, store
 from pipeline.web import create_app
-from tests.browser.harness import AXE, CHROMIUM, axe_violations, browser, copy_workspace, serve
+from tests.browser.harness import AXE, axe_violations, chromium_or_skip, copy_workspace, serve, shot
 from tests.conftest import LESKO
 
-SHOTS = Path(os.environ.get("ANKIETA_SCREENSHOTS") or "/tmp/shots-public")
 CONTACT = {"coordinator": "Anna Nowak", "email": "dostepnosc@lesko.pl", "phone": "+48 13 469 66 00",
            "statement_date": "2026-03-15", "public_url": "https://ankieta.lesko.pl"}
 
@@ -160,21 +159,14 @@ def test_poster_is_served_with_the_qr_code_of_the_chosen_survey(ws: run.Workspac
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        # `make test` installs it and sets ANKIETA_REQUIRE_BROWSER: there, a missing browser is a failure
-        if os.environ.get("ANKIETA_REQUIRE_BROWSER"):
-            pytest.fail("/usr/bin/chromium is missing although `make test` should have installed it")
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); `make test` installs it")
-    with browser() as b:
-        yield b
+    yield from chromium_or_skip()
 
 
 @pytest.mark.parametrize("contact", [True, False], ids=["with-contact-data", "placeholders"])
-def test_public_pages_pass_axe_on_phone_and_desktop(chromium: Any, ws: run.Workspace, contact: bool) -> None:
+def test_public_pages_pass_axe_on_phone_and_desktop(chromium: Any, ws: run.Workspace, contact: bool, tmp_path: Path) -> None:
     if contact:
         store.set_office(ws.db, "test", **CONTACT)
     violations: dict[str, Any] = {}
-    SHOTS.mkdir(parents=True, exist_ok=True)
     with serve(ws.home) as server:
         for width, height, device in ((360, 740, "telefon"), (1280, 900, "komputer")):
             # bypass_csp only so that axe-core can be injected; the pages themselves run under the strict CSP
@@ -183,7 +175,7 @@ def test_public_pages_pass_axe_on_phone_and_desktop(chromium: Any, ws: run.Works
             for path, name in (("/deklaracja-dostepnosci", "deklaracja"), ("/baner", "baner")):
                 page.goto(server.url + path)
                 assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name}: scrolls sideways"
-                page.screenshot(path=str(SHOTS / f"{name}-{device}-{'dane' if contact else 'puste'}.png"), full_page=True)
+                shot(page, tmp_path, f"{name}-{device}-{'dane' if contact else 'puste'}")
                 page.keyboard.press("Tab")
                 assert page.evaluate("document.activeElement.textContent") == "Przejdź do treści"
                 violations[f"{name}-{device}"] = axe_violations(page)

@@ -27,10 +27,18 @@ from pipeline import export, reporting, responses, run, store
 from pipeline import report as R
 from pipeline.web import accounts, create_app
 from pipeline.web.survey import HONEYPOT_FIELD, RATE_POSTS_KEY, SlidingWindow
-from tests.browser.harness import AXE, CHROMIUM, CHROMIUM_ARGS, PASSWORDS, axe_violations, copy_workspace, login, serve
+from tests.browser.harness import (
+    AXE,
+    PASSWORDS,
+    axe_violations,
+    chromium_or_skip,
+    copy_workspace,
+    login,
+    serve,
+    shot,
+)
 from tests.conftest import LESKO
 
-SHOTS = Path(os.environ.get("ANKIETA_SCREENSHOTS", "")) if os.environ.get("ANKIETA_SCREENSHOTS") else None
 PHONE = {"width": 360, "height": 740}
 
 
@@ -264,24 +272,11 @@ def test_hand_entry_needs_an_admin(ws: run.Workspace) -> None:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        if os.environ.get("ANKIETA_REQUIRE_BROWSER"):
-            pytest.fail("/usr/bin/chromium is missing although `make test` should have installed it")
-        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); `make test` installs it")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    yield from chromium_or_skip()
 
 
 def _shot(page: Any, tmp: Path, name: str) -> None:
-    folder = SHOTS or tmp
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+    shot(page, tmp, f"{name}")
 
 
 def _focused(page: Any) -> dict[str, str]:

@@ -7,6 +7,7 @@ networking would only produce refused connections and slow starts.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +73,26 @@ def browser() -> Iterator[Any]:
             yield b
         finally:
             b.close()
+
+
+def chromium_or_skip() -> Iterator[Any]:
+    """Debian's Chromium for a module's browser tests (use as a module-scoped fixture). Missing, the tests are
+    skipped, except under `make test`, which installs it and sets ANKIETA_REQUIRE_BROWSER: there it fails."""
+    import pytest
+
+    if not CHROMIUM.exists():
+        if os.environ.get("ANKIETA_REQUIRE_BROWSER"):
+            pytest.fail("/usr/bin/chromium is missing although `make test` should have installed it")
+        pytest.skip("Debian's chromium is not installed (/usr/bin/chromium); `make test` installs it")
+    with browser() as b:
+        yield b
+
+
+def shot(page: Any, tmp: Path, name: str) -> None:
+    """A full-page screenshot into $ANKIETA_SCREENSHOTS (to look at) or the test's tmp folder."""
+    folder = Path(os.environ["ANKIETA_SCREENSHOTS"]) if os.environ.get("ANKIETA_SCREENSHOTS") else tmp
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def login(page: Any, base: str, name: str) -> None:
