@@ -216,15 +216,20 @@ def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
 
 def review_image(image: Any, reg: Registration, geom: PageGeometry) -> bytes:
     """The page warped onto frozen-geometry coordinates at REVIEW_IMAGE_DPI: box (x, y) in points times
-    dpi/72 is the box's pixel position, so the review screen can outline boxes without any transform."""
+    dpi/72 is the box's pixel position, so the review screen can outline boxes without any transform.
+    Resampled like a box patch (marks.sample): a scan 2x finer or more is block-averaged first, which keeps
+    faint pencil in the picture and, at 300 DPI, warps in 7 instead of 11.5 ms (the warp reads a quarter of
+    the pixels)."""
     import cv2
     import numpy as np
 
+    from pipeline import marks
+
     s = C.REVIEW_IMAGE_DPI / 72.0
-    to_review = np.diag([s, s, 1.0]) @ np.linalg.inv(np.array(reg.matrix, dtype=np.float64))
-    size = (round(geom.width_pt * s), round(geom.height_pt * s))
-    warped = cv2.warpPerspective(image, to_review, size, flags=cv2.INTER_AREA, borderValue=255)
-    ok, buf = cv2.imencode(".jpg", warped, [cv2.IMWRITE_JPEG_QUALITY, C.REVIEW_IMAGE_JPEG_QUALITY])
+    h = np.array(reg.matrix, dtype=np.float64)
+    page = marks.sample(image, h, 0.0, 0.0, round(geom.width_pt * s), round(geom.height_pt * s),
+                        s * C.PT_PER_MM, border=255)
+    ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, C.REVIEW_IMAGE_JPEG_QUALITY])
     assert ok
     return bytes(buf)
 

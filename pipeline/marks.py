@@ -54,12 +54,13 @@ def homography(matrix: tuple[tuple[float, ...], ...]) -> Matrix:
     return np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]]) @ h
 
 
-def sample(image: Grey, h: Matrix, x0_pt: float, y0_pt: float, w_px: int, h_px: int, px_per_mm: float) -> Grey:
+def sample(image: Grey, h: Matrix, x0_pt: float, y0_pt: float, w_px: int, h_px: int, px_per_mm: float,
+           border: int | None = None) -> Grey:
     """Resample the page region whose top-left is (x0_pt, y0_pt) upright at `px_per_mm`, w_px x h_px pixels.
 
     Goes through the full homography, so scan skew and perspective disappear in the patch. When the scan is
     much finer than the patch, the source crop is first area-averaged: plain bilinear sampling would alias
-    thin strokes and JPEG noise at 600 DPI.
+    thin strokes and JPEG noise at 600 DPI. Outside the scan: the nearest scan pixel, or `border` (a grey level).
     """
     k = C.PT_PER_MM / px_per_mm
     a = np.array([[k, 0.0, x0_pt + 0.5 * k], [0.0, k, y0_pt + 0.5 * k], [0.0, 0.0, 1.0]])
@@ -84,8 +85,9 @@ def sample(image: Grey, h: Matrix, x0_pt: float, y0_pt: float, w_px: int, h_px: 
             g = 1.0 / n
             # block averaging maps pixel centres as (x - x0 + 0.5) / n - 0.5
             m = np.array([[g, 0.0, (0.5 - x0) * g - 0.5], [0.0, g, (0.5 - y0) * g - 0.5], [0.0, 0.0, 1.0]]) @ m
-    out = cv2.warpPerspective(src, m, (w_px, h_px), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                              borderMode=cv2.BORDER_REPLICATE)
+    mode = cv2.BORDER_REPLICATE if border is None else cv2.BORDER_CONSTANT
+    out = cv2.warpPerspective(src, m, (w_px, h_px), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=mode,
+                              borderValue=0 if border is None else border)
     return np.asarray(out, dtype=np.uint8)
 
 
