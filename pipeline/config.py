@@ -107,6 +107,7 @@ IDENTIFY_CORNER_REGION_RATIO = 0.25  # share of width/height searched first at e
 # the 666-page mixed bench set (150-600 DPI, blur, low contrast, bilevel): the same 650 pages identified and 16
 # blank/foreign pages rejected, in 20 instead of 34 ms a page.
 IDENTIFY_ARUCO_WINDOW_PX = 23
+IDENTIFY_INTEGER_FACTOR_TOLERANCE_RATIO = 0.02  # a scale within 2 % of 1/n is taken as exactly 1/n (e.g. 300 -> 150 DPI)
 # (identify/register constants end)
 
 # --- detect: box and text-area reading (pipeline/detect.py) ---------------------------------------
