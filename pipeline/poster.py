@@ -27,7 +27,7 @@ from pipeline import config as C
 from pipeline.errors import InvalidInput, NotFound
 from pipeline.geometry import Rect, mm
 from pipeline.records import Office
-from pipeline.render import FONT, FONT_BOLD, draw_qr, register_fonts
+from pipeline.render import FONT, FONT_BOLD, draw_qr, register_fonts, wrap
 
 BANNER_PNG = "ocen-urzad.png"
 BANNER_SVG = "ocen-urzad.svg"
@@ -246,32 +246,11 @@ class _Boxed:
 _Block = _Text | _Code | _Boxed
 
 
-def _wrapped(text: str, font: str, size: float, width: float) -> list[str]:
-    """Greedy word wrap that, as Polish typesetting requires, never ends a line with "i", "w", "z"...:
-    a one-letter word travels with the word after it."""
-    units: list[str] = []
-    for word in text.split():
-        if units and len(units[-1].rsplit(" ", 1)[-1]) == 1:
-            units[-1] += " " + word
-        else:
-            units.append(word)
-    lines: list[str] = []
-    line = ""
-    for unit in units:
-        trial = f"{line} {unit}" if line else unit
-        if pdfmetrics.stringWidth(trial, font, size) <= width or not line:
-            line = trial
-        else:
-            lines.append(line)
-            line = unit
-    return [*lines, line]
-
-
 def _text(text: str, font: str, size: float, color: str, width: float, max_lines: int = 4) -> _Text:
-    lines = _wrapped(text, font, size, width)
+    lines = wrap(text, font, size, width, keep_single_letters=True)
     while len(lines) > max_lines and size > 8:       # an unusually long office name: smaller, never cut
         size -= 1
-        lines = _wrapped(text, font, size, width)
+        lines = wrap(text, font, size, width, keep_single_letters=True)
     return _Text(tuple(lines), font, size, HexColor(color))
 
 

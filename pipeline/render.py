@@ -119,13 +119,21 @@ CONTENT_TOP = mm(C.MARKER_INSET_MM) + mm(C.QR_SIZE_MM) - mm(0.5)
 CONTENT_BOTTOM = C.PAGE_HEIGHT_PT - mm(C.MARKER_INSET_MM + C.MARKER_SIZE_MM + 2.0)
 
 
-def wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """Greedy word wrap using the font's real advance widths."""
+def wrap(text: str, font: str, size: float, width: float, *, keep_single_letters: bool = False) -> list[str]:
+    """Greedy word wrap using the font's real advance widths. `keep_single_letters`: as Polish typesetting
+    wants (the poster), a one-letter word ("i", "w", "z") never ends a line but travels with the next word.
+    Forms keep the plain wrap: changing it would move text on printed forms and so their frozen geometry."""
     register_fonts()
     lines: list[str] = []
     for para in text.split("\n"):
-        line = ""
+        units: list[str] = []
         for word in para.split():
+            if keep_single_letters and units and len(units[-1].rsplit(" ", 1)[-1]) == 1:
+                units[-1] += " " + word
+            else:
+                units.append(word)
+        line = ""
+        for word in units:
             trial = f"{line} {word}" if line else word
             if pdfmetrics.stringWidth(trial, font, size) <= width or not line:
                 line = trial

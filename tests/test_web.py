@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask.testing import FlaskClient
@@ -22,10 +21,12 @@ from tests.browser.harness import (
     axe_violations,
     chromium_or_skip,
     copy_workspace,
+    form_token,
     login,
     make_batch,
     serve,
     shot,
+    signed_in,
 )
 
 XSS = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">"
@@ -44,19 +45,11 @@ def ws(prepared: Path, tmp_path: Path) -> run.Workspace:
     return copy_workspace(prepared / "ws", tmp_path / "ws")
 
 
-def _token(client: FlaskClient, url: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text)
-    assert m, url
-    return m.group(1)
+_token = form_token
 
 
 def _client(ws: run.Workspace, name: str | None, throttle: accounts.Throttle | None = None) -> FlaskClient:
-    client = create_app(ws.home, throttle=throttle).test_client()
-    if name:
-        form = {"name": name, "password": PASSWORDS[name], "csrf_token": _token(client, "/logowanie")}
-        r = client.post("/logowanie", data=form)
-        assert r.status_code == 302, r.text
-    return client
+    return cast(FlaskClient, signed_in(ws.home, name, throttle=throttle))
 
 
 def test_every_non_public_route_needs_login(ws: run.Workspace) -> None:

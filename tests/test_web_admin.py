@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask.testing import FlaskClient
@@ -29,10 +29,12 @@ from tests.browser.harness import (
     axe_violations,
     chromium_or_skip,
     copy_workspace,
+    form_token,
     login,
     make_batch,
     serve,
     shot,
+    signed_in,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,19 +57,11 @@ def ws(prepared: Path, tmp_path: Path) -> run.Workspace:
     return copy_workspace(prepared / "ws", tmp_path / "ws")
 
 
-def _token(client: FlaskClient, url: str) -> str:
-    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text)
-    assert m, url
-    return m.group(1)
+_token = form_token
 
 
 def _client(ws: run.Workspace, name: str | None, password: str | None = None) -> FlaskClient:
-    client = create_app(ws.home).test_client()
-    if name:
-        r = client.post("/logowanie", data={"name": name, "password": password or PASSWORDS[name],
-                                             "csrf_token": _token(client, "/logowanie")})
-        assert r.status_code == 302, r.text
-    return client
+    return cast(FlaskClient, signed_in(ws.home, name, password))
 
 
 def _post(client: FlaskClient, url: str, data: dict[str, Any], page: str | None = None) -> Any:

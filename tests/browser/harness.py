@@ -8,6 +8,7 @@ networking would only produce refused connections and slow starts.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -93,6 +94,23 @@ def shot(page: Any, tmp: Path, name: str) -> None:
     folder = Path(os.environ["ANKIETA_SCREENSHOTS"]) if os.environ.get("ANKIETA_SCREENSHOTS") else tmp
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
+
+
+def form_token(client: Any, url: str) -> str:
+    """The CSRF token of the form on `url` (a Flask test client), as a browser would send it back."""
+    m = re.search(r'name="csrf_token" value="([^"]+)"', client.get(url).text)
+    assert m, url
+    return m.group(1)
+
+
+def signed_in(home: Path, name: str | None, password: str | None = None, throttle: accounts.Throttle | None = None) -> Any:
+    """A test client of a fresh app on `home`, logged in as `name` (None: anonymous)."""
+    client = create_app(home, throttle=throttle).test_client()
+    if name:
+        r = client.post("/logowanie", data={"name": name, "password": password or PASSWORDS[name],
+                                             "csrf_token": form_token(client, "/logowanie")})
+        assert r.status_code == 302, r.text
+    return client
 
 
 def login(page: Any, base: str, name: str) -> None:
