@@ -8,7 +8,7 @@ Guarantees (README "Wczytywanie nocne"):
   archive/; a file whose sha256 is already stored is never read again; a crash at any moment leaves
   either nothing or everything of a file in the database, and the next run finishes the job.
 Pages are read in a process pool (decode → identify → register → detect in the worker, which also
-writes the review images), results are small and written by the main process.
+writes the review pictures: page_image), results are small and written by the main process.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from pipeline import config as C
 from pipeline import store
 from pipeline.collate import FileResult, PageOutcome, commit_file, keep_file, quarantine_file
 from pipeline.errors import InputDamaged, Locked, PageRejected
-from pipeline.records import PageGeometry, PageReading, Registration, RejectedPage, version_fingerprint
+from pipeline.records import PageReading, RejectedPage, version_fingerprint
 from pipeline.run import Workspace
 
 
@@ -135,7 +135,7 @@ def pool_context() -> Any:
     already runs threads (OpenCV's pool, the executor's own feeder thread) can deadlock the child."""
     ctx = get_context("forkserver")
     ctx.set_forkserver_preload(["pipeline.batch", "pipeline.detect", "pipeline.identify", "pipeline.register",
-                                "pipeline.ingest"])
+                                "pipeline.ingest", "pipeline.page_image"])
     return ctx
 
 
@@ -171,6 +171,7 @@ def read_task(task: tuple[str, int, str, str]) -> PageOutcome:
 def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
     from pipeline import detect, identify, register
     from pipeline import ingest as decode
+    from pipeline.page_image import page_image
 
     page = decode.read_page(path, index, sha)
     if isinstance(page, RejectedPage):
@@ -202,36 +203,21 @@ def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
         return PageOutcome(rejected=RejectedPage(name, sha, index, exc.code, exc.message))
     stem = f"{sha[:16]}-{index:04d}"
     image_path = _FOLDERS["pages"] / f"{stem}.jpg"
-    _write_atomic(image_path, review_image(ident.image, reg, geom))
+    picture = page_image(ident.image, reg, geom)
+    _write_atomic(image_path, picture.jpeg)
     crops: dict[str, str] = {}
     for t in texts:
         if t.crop_png:
             crop_path = _FOLDERS["crops"] / f"{stem}-{t.area_id}.png"
             _write_atomic(crop_path, t.crop_png)
             crops[t.area_id] = crop_path.name
-    reading = PageReading(page, ident.identity, reg, boxes, tuple(replace(t, crop_png=b"") for t in texts),
-                          issues=issues)
-    return PageOutcome(reading=replace(reading, source=replace(page, image=None)), image_name=image_path.name, crops=crops)
-
-
-def review_image(image: Any, reg: Registration, geom: PageGeometry) -> bytes:
-    """The page warped onto frozen-geometry coordinates at REVIEW_IMAGE_DPI: box (x, y) in points times
-    dpi/72 is the box's pixel position, so the review screen can outline boxes without any transform.
-    Resampled like a box patch (marks.sample): a scan 2x finer or more is block-averaged first, which keeps
-    faint pencil in the picture and, at 300 DPI, warps in 7 instead of 11.5 ms (the warp reads a quarter of
-    the pixels)."""
-    import cv2
-    import numpy as np
-
-    from pipeline import marks
-
-    s = C.REVIEW_IMAGE_DPI / 72.0
-    h = np.array(reg.matrix, dtype=np.float64)
-    page = marks.sample(image, h, 0.0, 0.0, round(geom.width_pt * s), round(geom.height_pt * s),
-                        s * C.PT_PER_MM, border=255)
-    ok, buf = cv2.imencode(".jpg", page, [cv2.IMWRITE_JPEG_QUALITY, C.REVIEW_IMAGE_JPEG_QUALITY])
-    assert ok
-    return bytes(buf)
+    # metrics travel as their stored JSON (serialised here, in parallel), not twice as dicts
+    reading = PageReading(replace(page, image=None), ident.identity, reg, tuple(replace(b, metrics={}) for b in boxes),
+                          tuple(replace(t, crop_png=b"") for t in texts), issues=issues)
+    return PageOutcome(reading=reading, image_name=image_path.name,
+                       image_placement={"width_px": picture.width_px, "height_px": picture.height_px,
+                                        "to_pt": [round(v, 6) for v in picture.to_pt]},
+                       box_values=store.box_values(boxes), crops=crops)
 
 
 def _write_atomic(path: Path, data: bytes) -> None:

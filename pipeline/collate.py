@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipeline import store
 from pipeline.answers import transcription_areas
@@ -28,6 +29,9 @@ class PageOutcome:
     reading: PageReading | None = None
     rejected: RejectedPage | None = None
     image_name: str = ""
+    image_placement: dict[str, Any] = field(default_factory=dict)   # page_image.PageImage's size and to_pt
+    # the boxes' stored rows (store.box_values), made by the worker; the reading's boxes then carry no metrics
+    box_values: tuple[tuple[Any, ...], ...] | None = None
     crops: dict[str, str] = field(default_factory=dict)
 
 
@@ -154,9 +158,11 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
                 "form": ident.form, "version": ident.version, "page_number": ident.page, "serial": ident.serial or "",
                 "sheet_id": sheet_id, "dpi": rd.source.dpi, "rotated_180": int(reg.rotated_180),
                 "markers_found": reg.markers_found, "residual_pt": reg.residual_pt, "image_path": o.image_name,
+                "image_placement": store.to_json(o.image_placement) if o.image_placement else None,
                 "issues_json": store.to_json(list(rd.issues)), "batch_id": batch_id,
             })
-            store.insert_box_readings(db, page_id, sheet_id, rd.boxes)
+            store.insert_box_values(db, page_id, sheet_id,
+                                    o.box_values if o.box_values is not None else store.box_values(rd.boxes))
             store.insert_text_readings(db, page_id, sheet_id, rd.texts, o.crops)
             for b in rd.boxes:
                 if b.state == "uncertain":

@@ -60,8 +60,13 @@ INBOX_SETTLE_S = 2.0           # size+mtime must be unchanged across two looks t
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart", ".!ut", ".swp")
 SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
 QUEUED_PAGES_PER_WORKER = 4    # pages queued ahead per worker across files: cores stay busy, memory stays bounded
-REVIEW_IMAGE_DPI = 150         # normalised, upright, geometry-aligned page images kept for the reviewer
+
+# --- page_image: the picture kept for the reviewer (pipeline/page_image.py) ---------------------------
+REVIEW_IMAGE_DPI = 150         # the scan is block-averaged by the integer factor that comes closest to this
 REVIEW_IMAGE_JPEG_QUALITY = 85
+REVIEW_IMAGE_MARGIN_MM = 4.0   # scan kept around the sheet's edges (a skewed sheet's corners stay in the picture)
+REVIEW_AFFINE_MAX_ERROR_PT = 0.5   # the browser's affine placement may be off by this much at most (1 px at 150 DPI)
+REVIEW_AFFINE_GRID = 5         # the affine fit is checked on a grid this many points a side over the page
 
 # --- ingest: decoding scan files (pipeline/ingest.py) ---------------------------------------------
 MAX_IMAGE_PIXELS = 12_000 * 12_000   # larger images are refused as a decompression bomb

@@ -110,6 +110,9 @@ class PageView:
     width_pt: float
     height_pt: float
     boxes: tuple[Box, ...]
+    # the picture's size in pixels and its SVG placement (pixels -> points), from pipeline/page_image.py;
+    # None for pages read before placements were stored: their picture is upright at the page's size
+    picture: tuple[int, int, tuple[float, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -265,7 +268,9 @@ def sheet_view(db: store.DB, sheet_id: str) -> SheetView:
                     g.id in flagged)
             boxes.append(b)
             boxes_by_id[g.id] = b
-        pages.append(PageView(p["id"], p["page_number"], geo.width_pt, geo.height_pt, tuple(boxes)))
+        placement = json.loads(p["image_placement"]) if p.get("image_placement") else None
+        picture = (int(placement["width_px"]), int(placement["height_px"]), tuple(placement["to_pt"])) if placement else None
+        pages.append(PageView(p["id"], p["page_number"], geo.width_pt, geo.height_pt, tuple(boxes), picture))
     texts = {r["area_id"]: r for r in store.sheet_texts(db, sheet_id)}
     items = [_item(r, fv.layout, fv.geometry, boxes_by_id, texts, force, page_numbers) for r in items_rows]
     items.sort(key=lambda i: (KIND_ORDER.get(i.kind, 9), i.page_number or 0, i.region[1] if i.region else 0, i.id))

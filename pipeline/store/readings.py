@@ -59,15 +59,25 @@ def ensure_sheet(db: DB, row: Mapping[str, Any]) -> None:
         _t(db, "sheets").insert(dict(row))
 
 
-def insert_box_readings(db: DB, page_id: int, sheet_id: str, readings: Iterable[Any]) -> None:
-    """Machine readings of one page (raw metrics + machine state). Replaces only this page's machine rows.
-    Plain executemany: Table.insert_all re-reads the table's schema on every call, which was most of the
-    overnight run's database time (one call per page)."""
+def box_values(readings: Iterable[Any]) -> tuple[tuple[Any, ...], ...]:
+    """The stored form of machine box readings, without page and sheet: (box_id, question, state, confidence,
+    metrics_json, reason). Pure, so the overnight run computes it in its workers: rounding and serialising
+    ~45 metric dicts a page was most of the main process's work."""
+    return tuple((b.box_id, b.box_id.split(".")[0], b.state, round(float(b.confidence), 4),
+                  to_json({k: round(float(v), 4) for k, v in b.metrics.items()}), b.reason) for b in readings)
+
+
+def insert_box_values(db: DB, page_id: int, sheet_id: str, values: Iterable[tuple[Any, ...]]) -> None:
+    """Machine readings of one page (raw metrics + machine state, from box_values). Replaces only this page's
+    machine rows. Plain executemany: Table.insert_all re-reads the table's schema on every call, which was
+    most of the overnight run's database time (one call per page)."""
     db.conn.executemany(
         "insert or replace into box_readings (page_id, sheet_id, box_id, question, state, confidence, metrics_json, "
-        "reason) values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [(page_id, sheet_id, b.box_id, b.box_id.split(".")[0], b.state, round(float(b.confidence), 4),
-          to_json({k: round(float(v), 4) for k, v in b.metrics.items()}), b.reason) for b in readings])
+        "reason) values (?, ?, ?, ?, ?, ?, ?, ?)", [(page_id, sheet_id, *v) for v in values])
+
+
+def insert_box_readings(db: DB, page_id: int, sheet_id: str, readings: Iterable[Any]) -> None:
+    insert_box_values(db, page_id, sheet_id, box_values(readings))
 
 
 def insert_text_readings(db: DB, page_id: int, sheet_id: str, texts: Iterable[Any], crops: Mapping[str, str]) -> None:
@@ -166,8 +176,8 @@ def sheet_texts(db: DB, sheet_id: str) -> list[dict[str, Any]]:
 
 
 def sheet_pages(db: DB, sheet_id: str) -> list[dict[str, Any]]:
-    return list(db.query("select id, page_number, file_name, page_index, image_path, rotated_180, residual_pt, dpi "
-                         "from pages where sheet_id = ? and status = 'read' order by page_number", [sheet_id]))
+    return list(db.query("select id, page_number, file_name, page_index, image_path, image_placement, rotated_180, "
+                         "residual_pt, dpi from pages where sheet_id = ? and status = 'read' order by page_number", [sheet_id]))
 
 
 def active_decisions(db: DB, sheet_id: str) -> list[dict[str, Any]]:

@@ -103,6 +103,13 @@ def m004_office_public(db: DB) -> None:
         _t(db, "office").add_column(column, str, not_null_default="")
 
 
+@migrations()
+def m005_page_placement(db: DB) -> None:
+    """Where the review picture lies on the page (pipeline/page_image.py): JSON {width_px, height_px, to_pt}.
+    Pages read before it have NULL: their picture is already upright at the page's size."""
+    _t(db, "pages").add_column("image_placement", str)
+
+
 def open_db(path: Path) -> DB:
     """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest."""
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
