@@ -113,6 +113,7 @@ IDENTIFY_CORNER_REGION_RATIO = 0.25  # share of width/height searched first at e
 # blank/foreign pages rejected, in 20 instead of 34 ms a page.
 IDENTIFY_ARUCO_WINDOW_PX = 23
 IDENTIFY_INTEGER_FACTOR_TOLERANCE_RATIO = 0.02  # a scale within 2 % of 1/n is taken as exactly 1/n (e.g. 300 -> 150 DPI)
+IDENTIFY_MARKER_MIN_SIZE_RATIO = 0.5  # first searches skip outlines under half a marker's size (the stated DPI may be 2x off)
 # (identify/register constants end)
 
 # --- detect: box and text-area reading (pipeline/detect.py) ---------------------------------------

@@ -231,6 +231,17 @@ def test_writer_default_dpi_is_overruled_by_the_markers(pages: dict[int, list[Gr
     assert ident.dpi == pytest.approx(150, rel=0.01)
 
 
+@pytest.mark.parametrize("stated", [300.0, 450.0])
+def test_a_file_that_overstates_its_dpi_is_still_read(pages: dict[int, list[Gray]], stated: float) -> None:
+    """The first marker search skips outlines much smaller than a marker at the stated DPI; a 150 DPI scan
+    claiming 2-3x that has markers below the cut, and the rescue searches must still find them."""
+    img, m = scan(pages[150][0], 150, angle=1.0, border_mm=5)
+    ident = identify(page(img, stated))
+    check_ours(ident)
+    assert ident.dpi == pytest.approx(150, rel=0.02)
+    assert marker_error_mm(ident, m, 150) < 0.3
+
+
 def test_page_code_alone_identifies_a_copy_without_markers(pages: dict[int, list[Gray]]) -> None:
     img = pages[150][0].copy()
     px = 150 / 72
