@@ -60,6 +60,8 @@ INBOX_SETTLE_S = 2.0           # size+mtime must be unchanged across two looks t
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".filepart", ".!ut", ".swp")
 SCAN_SUFFIXES = (".pdf", ".tif", ".tiff", ".jpg", ".jpeg", ".png")
 QUEUED_PAGES_PER_WORKER = 4    # pages queued ahead per worker across files: cores stay busy, memory stays bounded
+BATCH_WORKER_MALLOC_MMAP_THRESHOLD_BYTES = 32 * 1024 * 1024   # glibc's maximum: a 300 DPI page's arrays stay in the heap
+BATCH_WORKER_MALLOC_TRIM_THRESHOLD_BYTES = 512 * 1024 * 1024  # freed heap kept for the next page, not returned
 
 # --- page_image: the picture kept for the reviewer (pipeline/page_image.py) ---------------------------
 REVIEW_IMAGE_DPI = 150         # the scan is block-averaged by the integer factor that comes closest to this
