@@ -108,7 +108,8 @@ REGISTER_MAX_ANISOTROPY_RATIO = 0.04  # x vs y scale: feeder slip stays below th
 REGISTER_MAX_SHEAR_DEG = 2.0   # axes of a flat sheet stay perpendicular
 REGISTER_MAX_ROTATION_DEG = 8.0  # after identify turned the page upright only feeder skew (±5°) remains
 REGISTER_MAX_PERSPECTIVE_RATIO = 0.04  # local scale spread across the page: more means a folded or lifted sheet
-IDENTIFY_CORNER_REGION_RATIO = 0.25  # share of width/height searched first at each corner for the markers
+IDENTIFY_CORNER_REGION_RATIO = 0.2  # share of width/height searched first at each corner (markers lie within ~20 mm of the
+#   sheet edge; 0.2 of the scan leaves room for a 15 mm lid border and skew; a miss falls back to the whole page)
 # ArUco's adaptive threshold uses one window of this size on the 150 DPI work copy (markers ~70 px, cells ~12 px).
 # OpenCV's default tries 3, 13 and 23 px; the 3 px pass only thresholds paper texture and print edges. Measured on
 # the 666-page mixed bench set (150-600 DPI, blur, low contrast, bilevel): the same 650 pages identified and 16

@@ -3,7 +3,10 @@ queries that read responses back for export, report and review."""
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable, Iterator, Mapping
+from functools import cache
 from typing import Any
 
 from pipeline.store.base import DB, _pk, _t, now_iso, to_json
@@ -61,10 +64,29 @@ def ensure_sheet(db: DB, row: Mapping[str, Any]) -> None:
 
 def box_values(readings: Iterable[Any]) -> tuple[tuple[Any, ...], ...]:
     """The stored form of machine box readings, without page and sheet: (box_id, question, state, confidence,
-    metrics_json, reason). Pure, so the overnight run computes it in its workers: rounding and serialising
-    ~45 metric dicts a page was most of the main process's work."""
-    return tuple((b.box_id, b.box_id.split(".")[0], b.state, round(float(b.confidence), 4),
-                  to_json({k: round(float(v), 4) for k, v in b.metrics.items()}), b.reason) for b in readings)
+    metrics_json, reason). Pure, so the overnight run computes it in its workers."""
+    return tuple((b.box_id, b.box_id.split(".")[0], b.state, round(float(b.confidence), 4), metrics_json(b.metrics),
+                  b.reason) for b in readings)
+
+
+def metrics_json(metrics: Mapping[str, float]) -> str:
+    """A box's metrics as JSON with 4 decimals, keys sorted: once parsed, the same as to_json of the values
+    rounded to 4 places (a correctly rounded "%.4f" reads back as the same float as round(v, 4)), but one
+    string format per value: json.dumps and round() on ~850 values a page were ~3 ms of every page."""
+    values = [float(metrics[k]) for k in _sorted_keys(tuple(metrics))]
+    if not all(map(math.isfinite, values)):
+        return to_json({k: round(float(v), 4) for k, v in metrics.items()})   # NaN/inf: as JSON writes them
+    return _metrics_format(tuple(metrics)) % tuple(values)
+
+
+@cache
+def _sorted_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(keys))
+
+
+@cache
+def _metrics_format(keys: tuple[str, ...]) -> str:
+    return "{" + ", ".join(json.dumps(k).replace("%", "%%") + ": %.4f" for k in _sorted_keys(keys)) + "}"
 
 
 def insert_box_values(db: DB, page_id: int, sheet_id: str, values: Iterable[tuple[Any, ...]]) -> None:
