@@ -224,7 +224,9 @@ def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
         return PageOutcome(rejected=RejectedPage(name, sha, index, exc.code, exc.message))
     stem = f"{sha[:16]}-{index:04d}"
     image_path = _FOLDERS["pages"] / f"{stem}.jpg"
-    picture = page_image(ident.image, reg, geom)
+    # the file's own JPEG shows these very pixels unless identify turned the page
+    same_pixels = not ident.rotated_180 and ident.image.shape == page.image.shape
+    picture = page_image(ident.image, reg, geom, page.original_jpeg if same_pixels else b"")
     _write_atomic(image_path, picture.jpeg)
     crops: dict[str, str] = {}
     for t in texts:
@@ -233,8 +235,9 @@ def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
             _write_atomic(crop_path, t.crop_png)
             crops[t.area_id] = crop_path.name
     # metrics travel as their stored JSON (serialised here, in parallel), not twice as dicts
-    reading = PageReading(replace(page, image=None), ident.identity, reg, tuple(replace(b, metrics={}) for b in boxes),
-                          tuple(replace(t, crop_png=b"") for t in texts), issues=issues)
+    reading = PageReading(replace(page, image=None, original_jpeg=b""), ident.identity, reg,
+                          tuple(replace(b, metrics={}) for b in boxes), tuple(replace(t, crop_png=b"") for t in texts),
+                          issues=issues)
     return PageOutcome(reading=reading, image_name=image_path.name,
                        image_placement={"width_px": picture.width_px, "height_px": picture.height_px,
                                         "to_pt": [round(v, 6) for v in picture.to_pt]},

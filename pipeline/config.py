@@ -68,6 +68,8 @@ REVIEW_IMAGE_DPI = 150         # the scan is block-averaged by the integer facto
 REVIEW_IMAGE_JPEG_QUALITY = 85
 REVIEW_IMAGE_MARGIN_MM = 4.0   # scan kept around the sheet's edges (a skewed sheet's corners stay in the picture)
 REVIEW_AFFINE_MAX_ERROR_PT = 0.5   # the browser's affine placement may be off by this much at most (1 px at 150 DPI)
+REVIEW_ORIGINAL_MAX_DPI = 320.0  # a scanner's own JPEG up to this fine is kept as the review picture, as is
+REVIEW_ORIGINAL_HEADER_BYTES = 65_536  # where an EXIF header (orientation tag) would be in a JPEG stream
 REVIEW_AFFINE_GRID = 5         # the affine fit is checked on a grid this many points a side over the page
 
 # --- ingest: decoding scan files (pipeline/ingest.py) ---------------------------------------------

@@ -75,7 +75,7 @@ def _pages(path: Path, strict: bool, sha: str | None = None, pick: int | None = 
         for item in outcomes:
             index, out = cast(Outcome, item)
             if isinstance(out, Decoded):
-                yield SourcePage(name, sha, index, out.dpi, out.image, out.dpi_from_file)
+                yield SourcePage(name, sha, index, out.dpi, out.image, out.dpi_from_file, out.original_jpeg)
                 continue
             if strict or (count == 1 and pick is None):
                 raise (damaged(name, out.code, out.detail) if count == 1

@@ -188,6 +188,13 @@ def _decode_image_stream(stream: pikepdf.Stream) -> Image.Image | Gray | None:
         raise PageDamage(code, damage_detail(code)) from exc
 
 
+def _browser_jpeg(raw: bytes) -> bytes:
+    """`raw` (a JPEG stream the fast path decoded: grey or RGB, complete) if a browser would show it exactly as
+    we read it: not when it carries an EXIF header, whose orientation tag browsers obey and PDF readers
+    ignore."""
+    return b"" if b"Exif\0\0" in raw[:C.REVIEW_ORIGINAL_HEADER_BYTES] else raw
+
+
 def _raw_check(stream: pikepdf.Stream) -> None:
     """Decode what qpdf can decode (Flate, LZW, ...): a broken stream raises here."""
     try:
@@ -230,7 +237,10 @@ def _pdf_page(path: Path, page: pikepdf.Page, scan: _ScanImage | None, index: in
             w_pt, h_pt = (scan.height_pt, scan.width_pt) if turns % 2 else (scan.width_pt, scan.height_pt)
             dpi_x, dpi_y = gray.shape[1] / (w_pt / PT_PER_IN), gray.shape[0] / (h_pt / PT_PER_IN)
             dpi, from_file = file_dpi({"dpi": (dpi_x, dpi_y)}, gray.shape[1])
-            return Decoded(gray, dpi, from_file)
+            original = b""
+            if not turns and isinstance(im, np.ndarray) and dpi <= C.REVIEW_ORIGINAL_MAX_DPI:
+                original = _browser_jpeg(scan.stream.read_raw_bytes())
+            return Decoded(gray, dpi, from_file, original)
     _verify_images(page.obj, set())
     return Decoded(_render(path, index), float(C.PDF_RENDER_DPI), True)
 

@@ -165,6 +165,7 @@ class Decoded:
     image: Gray
     dpi: float
     dpi_from_file: bool
+    original_jpeg: bytes = b""     # see SourcePage.original_jpeg
 
 
 def _decode_pil(im: Image.Image) -> Decoded:

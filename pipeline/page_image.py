@@ -1,10 +1,13 @@
-"""The page picture kept for the reviewer: the scan itself, reduced, plus where it lies on the page.
+"""The page picture kept for the reviewer: the scan itself, plus where it lies on the page.
 
 The review screen draws the page as SVG in frozen-geometry points and outlines every box on top of the
 picture. Rather than warping the scan upright here (a 2-megapixel perspective warp was ~12 ms a page, a
-sixth of the whole read), the picture is the scan block-averaged by an integer factor to about
-REVIEW_IMAGE_DPI, cropped to the sheet, and an affine placement (image pixels -> page points) is stored
-beside it; the browser applies it as an SVG `transform`, resampling once, when it draws. Registration is a
+sixth of the whole read), the picture is the scan as it lies and an affine placement (image pixels -> page
+points) is stored beside it; the browser applies it as an SVG `transform`, resampling once, when it draws.
+When the scanner's own JPEG shows exactly the pixels that were read (a scanner PDF, page not turned, up
+to REVIEW_ORIGINAL_MAX_DPI) that JPEG is the picture, byte for byte: the reviewer sees the original at full
+resolution, and no second lossy encoding is made (encoding was ~6 ms a page). Otherwise the scan is
+block-averaged by an integer factor to about REVIEW_IMAGE_DPI, cropped to the sheet and encoded. Registration is a
 homography, but a flatbed or feeder scan is affine to within a few hundredths of a point (measured on the
 bench sets: at most 0.08 pt over the page), so the affine fit is checked against the homography over the
 whole page and, if it is ever off by more than REVIEW_AFFINE_MAX_ERROR_PT (a lifted, bent sheet), the
@@ -37,9 +40,15 @@ class PageImage:
     warped: bool          # True: the fallback (warped upright here); False: the scan as it lies
 
 
-def page_image(image: NDArray[np.uint8], reg: Registration, page: PageGeometry) -> PageImage:
-    """The review picture of an upright grey scan registered by `reg` (see the module docstring)."""
+def page_image(image: NDArray[np.uint8], reg: Registration, page: PageGeometry, original_jpeg: bytes = b"") -> PageImage:
+    """The review picture of an upright grey scan registered by `reg` (see the module docstring);
+    `original_jpeg`: the file's own JPEG of exactly these pixels (SourcePage.original_jpeg), if any."""
     h = np.asarray(reg.matrix, dtype=np.float64)          # points -> continuous scan pixels
+    if original_jpeg:
+        affine, error_pt = _affine_fit(h, page, reg.scale_px_per_pt)
+        if error_pt <= C.REVIEW_AFFINE_MAX_ERROR_PT:
+            inv = np.linalg.inv(np.vstack([affine, [0.0, 0.0, 1.0]]))
+            return PageImage(original_jpeg, image.shape[1], image.shape[0], _svg_matrix(inv), warped=False)
     dpi = reg.scale_px_per_pt * 72.0
     n = max(round(dpi / C.REVIEW_IMAGE_DPI), 1)
     corners = _project(h, np.array([[0.0, 0.0], [page.width_pt, 0.0], [page.width_pt, page.height_pt],

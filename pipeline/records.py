@@ -187,6 +187,10 @@ class SourcePage:
     dpi: float                  # from the file; estimated from the markers when the file does not say
     image: Any = field(repr=False, compare=False)   # numpy uint8 array (H, W)
     dpi_from_file: bool = True
+    # The page's embedded JPEG exactly as the scanner wrote it, when a browser shows it pixel for pixel as
+    # `image` (same size and orientation, no EXIF turn) and it is not finer than REVIEW_ORIGINAL_MAX_DPI:
+    # it then serves as the review picture as is (page_image). Empty otherwise.
+    original_jpeg: bytes = field(default=b"", repr=False, compare=False)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import tracemalloc
 import zlib
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pikepdf
 import pytest
@@ -121,6 +122,31 @@ def test_page_rotate_attribute_is_applied(tmp_path: Path, sheets: list[Gray]) ->
     path = image_pdf(tmp_path / "rot.pdf", [jpeg_bytes(sheets[0])], (w, h), rotate=180)
     (page,) = only_pages(read(path))
     assert close(page.image, sheets[0][::-1, ::-1])
+
+
+def test_the_scanners_own_jpeg_is_kept_only_when_a_browser_shows_exactly_the_read_pixels(
+        tmp_path: Path, sheets: list[Gray]) -> None:
+    """SourcePage.original_jpeg (the review picture, byte for byte) for a plain scanner page; not for a page
+    turned by /Rotate, a JPEG with an EXIF header (browsers obey its orientation), or one finer than
+    REVIEW_ORIGINAL_MAX_DPI."""
+    h, w = sheets[0].shape
+    raw = jpeg_bytes(sheets[0])
+    (plain,) = only_pages(read(image_pdf(tmp_path / "plain.pdf", [raw], (w, h))))
+    assert plain.original_jpeg == raw
+    decoded = np.asarray(cv2.imdecode(np.frombuffer(plain.original_jpeg, np.uint8), cv2.IMREAD_GRAYSCALE), dtype=np.uint8)
+    assert np.array_equal(decoded, plain.image)          # what the browser shows is what was read
+    (turned,) = only_pages(read(image_pdf(tmp_path / "rot.pdf", [raw], (w, h), rotate=180)))
+    assert turned.original_jpeg == b""
+    exif = Image.Exif()
+    exif[0x0112] = 1                                      # orientation "normal": still refused, to be safe
+    buf = io.BytesIO()
+    Image.fromarray(sheets[0]).save(buf, "JPEG", quality=85, exif=exif.tobytes())
+    (with_exif,) = only_pages(read(image_pdf(tmp_path / "exif.pdf", [buf.getvalue()], (w, h))))
+    assert with_exif.original_jpeg == b"" and close(with_exif.image, sheets[0])
+    # 450 DPI on an A4 page
+    big = np.asarray(cv2.resize(sheets[0], (w * 3, h * 3), interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
+    (fine,) = only_pages(read(image_pdf(tmp_path / "fine.pdf", [jpeg_bytes(big)], (w * 3, h * 3))))
+    assert fine.dpi > C.REVIEW_ORIGINAL_MAX_DPI and fine.original_jpeg == b""
 
 
 def test_vector_pdf_is_rendered(tmp_path: Path, form_pdf: bytes) -> None:

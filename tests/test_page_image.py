@@ -65,6 +65,27 @@ def test_skewed_scans_are_placed_on_their_boxes(comp: Composition, pages: dict[i
     assert pic.width_px * pic.height_px < 1.3 * (geom.width_pt * px_per_pt) * (geom.height_pt * px_per_pt)
 
 
+def test_the_scanners_own_jpeg_is_the_picture_as_is(comp: Composition, pages: dict[int, list[Gray]]) -> None:  # noqa: F811
+    """No second lossy encoding: the original JPEG at full resolution, placed by the registration."""
+    geom = comp.pages[0]
+    img, _ = scan(pages[300][0], 300, angle=3.0, shift=(20, 10), border_mm=10, lid=30)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    assert ok
+    original = bytes(buf)
+    seen = np.asarray(cv2.imdecode(buf, cv2.IMREAD_GRAYSCALE), dtype=np.uint8)
+    ident, reg = read(seen, 300, geom)
+    pic = page_image(ident.image, reg, geom, original)
+    assert pic.jpeg == original and not pic.warped
+    assert (pic.width_px, pic.height_px) == (seen.shape[1], seen.shape[0])
+    check_placed(pic, geom)
+    # not affine (a lifted sheet): the original cannot be placed by the browser, so it is warped after all
+    lifted, to_px = perspective(pages[300][0], 300, 4.0 * 300 / 25.4)
+    ok, buf = cv2.imencode(".jpg", lifted, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    pic = page_image(lifted, registration(to_px, 300), geom, bytes(buf))
+    assert pic.warped and pic.jpeg != bytes(buf)
+    check_placed(pic, geom)
+
+
 def test_upside_down_scan(comp: Composition, pages: dict[int, list[Gray]]) -> None:  # noqa: F811
     geom = comp.pages[0]
     img, _ = scan(pages[300][0], 300, angle=-3.0, border_mm=10, lid=20)
