@@ -31,3 +31,14 @@ LESKO = Office(
 @pytest.fixture
 def workspace(tmp_path: Path) -> run.Workspace:
     return run.init_workspace(tmp_path / "ws", LESKO)
+
+
+@pytest.fixture(scope="session")
+def prepared_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One ingested, reviewed-to-be batch (tests/browser/harness.make_batch) under `ws/`, its scans under
+    `scans/`; made once for every module that needs it. Tests work on private copies (copy_workspace)."""
+    from tests.browser.harness import make_batch
+
+    root = tmp_path_factory.mktemp("batch")
+    make_batch(root / "ws", root / "scans").db.close()
+    return root

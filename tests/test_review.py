@@ -10,20 +10,12 @@ import pytest
 
 from pipeline import batch, export, review, run, store
 from pipeline.errors import InvalidInput, NotFound
-from tests.browser.harness import copy_workspace, make_batch
-
-
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("review")
-    ws = make_batch(root / "ws", root / "scans")
-    ws.db.close()
-    return root
+from tests.browser.harness import copy_workspace
 
 
 @pytest.fixture
-def ws(prepared: Path, tmp_path: Path) -> run.Workspace:
-    return copy_workspace(prepared / "ws", tmp_path / "ws")
+def ws(prepared_batch: Path, tmp_path: Path) -> run.Workspace:
+    return copy_workspace(prepared_batch / "ws", tmp_path / "ws")
 
 
 def _exported(ws: run.Workspace, sheet_id: str) -> dict:
@@ -153,8 +145,8 @@ def test_a_reread_never_overwrites_a_decision(ws: run.Workspace) -> None:
     assert json.loads(export.export_json(ws, machine=True))["sheets"]
 
 
-def test_duplicate_keep_one_and_missing_page_accepted(ws: run.Workspace, prepared: Path) -> None:
-    first = sorted((prepared / "scans").glob("*.pdf"))[0]
+def test_duplicate_keep_one_and_missing_page_accepted(ws: run.Workspace, prepared_batch: Path) -> None:
+    first = sorted((prepared_batch / "scans").glob("*.pdf"))[0]
     rescan = ws.home / "ponownie.pdf"
     with pikepdf.open(first) as pdf:
         pdf.docinfo["/Title"] = "ponowny skan"

@@ -23,7 +23,6 @@ from tests.browser.harness import (
     copy_workspace,
     form_token,
     login,
-    make_batch,
     serve,
     shot,
     signed_in,
@@ -32,17 +31,9 @@ from tests.browser.harness import (
 XSS = "<script>window.__xss = 1</script><img src=x onerror=\"window.__xss = 2\">"
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("web")
-    ws = make_batch(root / "ws", root / "scans")
-    ws.db.close()
-    return root
-
-
 @pytest.fixture
-def ws(prepared: Path, tmp_path: Path) -> run.Workspace:
-    return copy_workspace(prepared / "ws", tmp_path / "ws")
+def ws(prepared_batch: Path, tmp_path: Path) -> run.Workspace:
+    return copy_workspace(prepared_batch / "ws", tmp_path / "ws")
 
 
 _token = form_token

@@ -31,7 +31,6 @@ from tests.browser.harness import (
     copy_workspace,
     form_token,
     login,
-    make_batch,
     serve,
     shot,
     signed_in,
@@ -44,17 +43,9 @@ ADMIN_PAGES = ("/admin", "/admin/druk", "/admin/skany", "/admin/raporty", "/admi
                "/admin/ankieta/lesko-f1", "/admin/uzytkownicy", "/admin/dziennik")
 
 
-@pytest.fixture(scope="module")
-def prepared(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("admin")
-    ws = make_batch(root / "ws", root / "scans")
-    ws.db.close()
-    return root
-
-
 @pytest.fixture
-def ws(prepared: Path, tmp_path: Path) -> run.Workspace:
-    return copy_workspace(prepared / "ws", tmp_path / "ws")
+def ws(prepared_batch: Path, tmp_path: Path) -> run.Workspace:
+    return copy_workspace(prepared_batch / "ws", tmp_path / "ws")
 
 
 _token = form_token
