@@ -238,9 +238,7 @@ def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
     reading = PageReading(replace(page, image=None, original_jpeg=b""), ident.identity, reg,
                           tuple(replace(b, metrics={}) for b in boxes), tuple(replace(t, crop_png=b"") for t in texts),
                           issues=issues)
-    return PageOutcome(reading=reading, image_name=image_path.name,
-                       image_placement={"width_px": picture.width_px, "height_px": picture.height_px,
-                                        "to_pt": [round(v, 6) for v in picture.to_pt]},
+    return PageOutcome(reading=reading, image_name=image_path.name, image_placement=picture.placement,
                        box_values=store.box_values(boxes), crops=crops)
 
 

@@ -31,7 +31,7 @@ class PageOutcome:
     image_name: str = ""
     image_placement: dict[str, Any] = field(default_factory=dict)   # page_image.PageImage's size and to_pt
     # the boxes' stored rows (store.box_values), made by the worker; the reading's boxes then carry no metrics
-    box_values: tuple[tuple[Any, ...], ...] | None = None
+    box_values: tuple[tuple[Any, ...], ...] = ()
     crops: dict[str, str] = field(default_factory=dict)
 
 
@@ -161,8 +161,7 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
                 "image_placement": store.to_json(o.image_placement) if o.image_placement else None,
                 "issues_json": store.to_json(list(rd.issues)), "batch_id": batch_id,
             })
-            store.insert_box_values(db, page_id, sheet_id,
-                                    o.box_values if o.box_values is not None else store.box_values(rd.boxes))
+            store.insert_box_values(db, page_id, sheet_id, o.box_values)
             store.insert_text_readings(db, page_id, sheet_id, rd.texts, o.crops)
             for b in rd.boxes:
                 if b.state == "uncertain":

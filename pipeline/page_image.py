@@ -17,6 +17,7 @@ picture is warped upright here as before and placed by a plain scale.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -39,21 +40,37 @@ class PageImage:
     to_pt: tuple[float, float, float, float, float, float]
     warped: bool          # True: the fallback (warped upright here); False: the scan as it lies
 
+    @property
+    def placement(self) -> dict[str, Any]:
+        """What the database keeps beside the file (pages.image_placement) for the review screen."""
+        return {"width_px": self.width_px, "height_px": self.height_px, "to_pt": [round(v, 6) for v in self.to_pt]}
+
 
 def page_image(image: NDArray[np.uint8], reg: Registration, page: PageGeometry, original_jpeg: bytes = b"") -> PageImage:
     """The review picture of an upright grey scan registered by `reg` (see the module docstring);
     `original_jpeg`: the file's own JPEG of exactly these pixels (SourcePage.original_jpeg), if any."""
     h = np.asarray(reg.matrix, dtype=np.float64)          # points -> continuous scan pixels
-    if original_jpeg:
-        affine, error_pt = _affine_fit(h, page, reg.scale_px_per_pt)
-        if error_pt <= C.REVIEW_AFFINE_MAX_ERROR_PT:
-            inv = np.linalg.inv(np.vstack([affine, [0.0, 0.0, 1.0]]))
-            return PageImage(original_jpeg, image.shape[1], image.shape[0], _svg_matrix(inv), warped=False)
-    dpi = reg.scale_px_per_pt * 72.0
-    n = max(round(dpi / C.REVIEW_IMAGE_DPI), 1)
+    # whether the browser can place the scan: decided once, on the scan itself (a reduced copy is the same
+    # map up to a scale, so it is exactly as affine)
+    affine, error_pt = _affine_fit(h, page, reg.scale_px_per_pt)
+    if error_pt <= C.REVIEW_AFFINE_MAX_ERROR_PT and original_jpeg:
+        to_pt = np.linalg.inv(np.vstack([affine, [0.0, 0.0, 1.0]]))
+        return PageImage(original_jpeg, image.shape[1], image.shape[0], _svg_matrix(to_pt), warped=False)
+    small, to_small, n = _reduced(image, h, page, reg.scale_px_per_pt)
+    if error_pt > C.REVIEW_AFFINE_MAX_ERROR_PT:
+        return _warped(small, to_small @ h, page, reg.scale_px_per_pt * 72.0 / n)
+    to_pt = np.linalg.inv(to_small @ np.vstack([affine, [0.0, 0.0, 1.0]]))
+    return PageImage(_jpeg(small), small.shape[1], small.shape[0], _svg_matrix(to_pt), warped=False)
+
+
+def _reduced(image: NDArray[np.uint8], h: Matrix, page: PageGeometry,
+             px_per_pt: float) -> tuple[NDArray[np.uint8], Matrix, int]:
+    """The scan cropped to the sheet (plus margin) and block-averaged by the integer factor n closest to
+    REVIEW_IMAGE_DPI; with the map scan pixels -> its pixels, and n."""
+    n = max(round(px_per_pt * 72.0 / C.REVIEW_IMAGE_DPI), 1)
     corners = _project(h, np.array([[0.0, 0.0], [page.width_pt, 0.0], [page.width_pt, page.height_pt],
                                     [0.0, page.height_pt]]))
-    margin = C.REVIEW_IMAGE_MARGIN_MM * C.PT_PER_MM * reg.scale_px_per_pt
+    margin = C.REVIEW_IMAGE_MARGIN_MM * C.PT_PER_MM * px_per_pt
     ih, iw = image.shape[:2]
     x0 = min(max(int(np.floor(corners[:, 0].min() - margin)), 0), iw - 1)
     y0 = min(max(int(np.floor(corners[:, 1].min() - margin)), 0), ih - 1)
@@ -65,13 +82,8 @@ def page_image(image: NDArray[np.uint8], reg: Registration, page: PageGeometry, 
     crop = image[y0:y1, x0:x1]
     small = np.asarray(cv2.resize(crop, ((x1 - x0) // n, (y1 - y0) // n), interpolation=cv2.INTER_AREA) if n > 1 else crop,
                        dtype=np.uint8)
-    # points -> pixels of `small`: block j covers scan pixels [x0 + j n, x0 + (j + 1) n)
-    to_small = np.array([[1.0 / n, 0.0, -x0 / n], [0.0, 1.0 / n, -y0 / n], [0.0, 0.0, 1.0]]) @ h
-    affine, error_pt = _affine_fit(to_small, page, reg.scale_px_per_pt / n)
-    if error_pt <= C.REVIEW_AFFINE_MAX_ERROR_PT:
-        inv = np.linalg.inv(np.vstack([affine, [0.0, 0.0, 1.0]]))
-        return PageImage(_jpeg(small), small.shape[1], small.shape[0], _svg_matrix(inv), warped=False)
-    return _warped(small, to_small, page, dpi / n)
+    # block j covers scan pixels [x0 + j n, x0 + (j + 1) n)
+    return small, np.array([[1.0 / n, 0.0, -x0 / n], [0.0, 1.0 / n, -y0 / n], [0.0, 0.0, 1.0]]), n
 
 
 def _project(m: Matrix, pts: NDArray[np.float64]) -> NDArray[np.float64]:

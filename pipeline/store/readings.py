@@ -73,10 +73,11 @@ def metrics_json(metrics: Mapping[str, float]) -> str:
     """A box's metrics as JSON with 4 decimals, keys sorted: once parsed, the same as to_json of the values
     rounded to 4 places (a correctly rounded "%.4f" reads back as the same float as round(v, 4)), but one
     string format per value: json.dumps and round() on ~850 values a page were ~3 ms of every page."""
-    values = [float(metrics[k]) for k in _sorted_keys(tuple(metrics))]
+    keys = tuple(metrics)
+    values = tuple(float(metrics[k]) for k in _sorted_keys(keys))
     if not all(map(math.isfinite, values)):
         return to_json({k: round(float(v), 4) for k, v in metrics.items()})   # NaN/inf: as JSON writes them
-    return _metrics_format(tuple(metrics)) % tuple(values)
+    return _metrics_format(keys) % values
 
 
 @cache
