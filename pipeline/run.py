@@ -42,6 +42,7 @@ def bundled_layouts_dir() -> Path:
 
 def init_workspace(home: Path, office: Office | None = None) -> Workspace:
     """Create (or complete) a workspace; idempotent, never overwrites the office's edited layouts."""
+    home = home.absolute()     # see open_workspace
     home.mkdir(parents=True, exist_ok=True)
     for name in (*C.WORKSPACE_DIRS, "forms"):
         (home / name).mkdir(exist_ok=True)
@@ -62,6 +63,9 @@ def init_workspace(home: Path, office: Office | None = None) -> Workspace:
 
 
 def open_workspace(home: Path) -> Workspace:
+    # Absolute, so every ws.folder() path means the same place wherever it is used: Flask's send_file reads a
+    # relative path against the package, not the working directory (`--home demo/...` lost every page image).
+    home = home.absolute()
     db_path = home / C.DB_NAME
     if not db_path.exists():
         raise WorkspaceMissing(

@@ -105,6 +105,16 @@ def test_images_come_from_the_database_only(ws: run.Workspace) -> None:
     assert c.get(f"/obraz/tekst/{text['page_id']}/nie.ma.text").status_code == 404
 
 
+def test_images_are_served_for_a_workspace_named_by_a_relative_path(ws: run.Workspace,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """`ankieta --home demo/ankieta-data serve`, as the demo suggests."""
+    monkeypatch.chdir(ws.home.parent)
+    c = _client(run.open_workspace(Path(ws.home.name)), "ala")
+    page = store.rows(ws.db, "select id from pages where status = 'read' order by id")[0]
+    r = c.get(f"/obraz/strona/{page['id']}")
+    assert r.status_code == 200 and r.mimetype == "image/jpeg" and r.data[:2] == b"\xff\xd8"
+
+
 def test_ocr_text_is_escaped(ws: run.Workspace) -> None:
     t = store.rows(ws.db, "select * from text_readings where crop_path != ''")[0]
     store.set_text_draft(ws.db, t["page_id"], t["area_id"], XSS, 0.5)
