@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 import sqlite_utils
@@ -23,6 +24,19 @@ def _t(db: DB, name: str) -> Table:
     assert isinstance(table, Table)
     return table
 
+
+def _insert(db: DB, table: str, row: Mapping[str, Any], *, or_ignore: bool = False) -> int:
+    """Insert one row of plain values; return its rowid (meaningless when or_ignore skipped it).
+
+    For the overnight run's per-page writes: Table.insert re-reads the schema (table and view names,
+    columns) on every call, which was most of the main process's time while the workers read pages."""
+    return int(db.conn.execute(_insert_sql(table, tuple(row), or_ignore), tuple(row.values())).lastrowid or 0)
+
+
+@cache
+def _insert_sql(table: str, columns: tuple[str, ...], or_ignore: bool) -> str:
+    names = ", ".join(f'"{c}"' for c in columns)
+    return f'insert{" or ignore" if or_ignore else ""} into "{table}" ({names}) values ({", ".join("?" * len(columns))})'
 
 
 def audit(db: DB, user: str, action: str, details: Mapping[str, Any] | str = "") -> None:

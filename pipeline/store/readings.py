@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from functools import cache
 from typing import Any
 
-from pipeline.store.base import DB, _pk, _t, now_iso, to_json
+from pipeline.store.base import DB, _insert, _pk, _t, now_iso, to_json
 
 # --- batches, files, pages (written by the ingest run) ----------------------------------------------
 
@@ -23,12 +23,12 @@ def finish_batch(db: DB, batch_id: int, fields: Mapping[str, Any]) -> None:
 
 
 def file_known(db: DB, sha: str) -> bool:
-    return bool(_t(db, "files").count_where("sha256 = ?", [sha]))
+    return db.execute("select 1 from files where sha256 = ?", [sha]).fetchone() is not None
 
 
 def record_file(db: DB, *, sha: str, name: str, size: int, batch_id: int, status: str, pages: int) -> None:
-    _t(db, "files").insert({"sha256": sha, "name": name, "size": size, "batch_id": batch_id, "status": status,
-                            "pages": pages, "ingested_at": now_iso(), "archived_as": ""})
+    _insert(db, "files", {"sha256": sha, "name": name, "size": size, "batch_id": batch_id, "status": status,
+                          "pages": pages, "ingested_at": now_iso(), "archived_as": ""})
 
 
 def set_file_archived(db: DB, sha: str, archived_as: str) -> None:
@@ -36,20 +36,20 @@ def set_file_archived(db: DB, sha: str, archived_as: str) -> None:
 
 
 def insert_page(db: DB, row: Mapping[str, Any]) -> int:
-    return _pk(_t(db, "pages").insert({**row, "read_at": now_iso()}).last_pk)
+    return _insert(db, "pages", {**row, "read_at": now_iso()})
 
 
 def add_quarantine(db: DB, *, file_name: str, file_sha256: str, page_index: int | None, reason: str, message: str,
                    path: str, batch_id: int) -> None:
-    _t(db, "quarantine").insert({"file_name": file_name, "file_sha256": file_sha256, "page_index": page_index,
-                                 "reason": reason, "message": message, "path": path, "batch_id": batch_id,
-                                 "created_at": now_iso(), "status": "open"})
+    _insert(db, "quarantine", {"file_name": file_name, "file_sha256": file_sha256, "page_index": page_index,
+                               "reason": reason, "message": message, "path": path, "batch_id": batch_id,
+                               "created_at": now_iso(), "status": "open"})
 
 
 # --- sheets and readings ----------------------------------------------------------------------------
 
 def duplicate_count(db: DB, serial: str) -> int:
-    return _t(db, "sheets").count_where("duplicate_of = ?", [serial])
+    return int(db.execute("select count(*) from sheets where duplicate_of = ?", [serial]).fetchone()[0])
 
 
 def sheet_page_numbers(db: DB, sheet_id: str) -> set[int]:
@@ -58,8 +58,8 @@ def sheet_page_numbers(db: DB, sheet_id: str) -> set[int]:
 
 
 def ensure_sheet(db: DB, row: Mapping[str, Any]) -> None:
-    if not _t(db, "sheets").count_where("id = ?", [row["id"]]):
-        _t(db, "sheets").insert(dict(row))
+    if db.execute("select 1 from sheets where id = ?", [row["id"]]).fetchone() is None:
+        _insert(db, "sheets", row)
 
 
 def box_values(readings: Iterable[Any]) -> tuple[tuple[Any, ...], ...]:
@@ -124,8 +124,9 @@ def set_text_draft(db: DB, page_id: int, area_id: str, text: str, confidence: fl
 # --- review items -----------------------------------------------------------------------------------
 
 def add_review_item(db: DB, sheet_id: str, kind: str, target: str, reason: str, batch_id: int | None) -> None:
-    _t(db, "review_items").insert({"sheet_id": sheet_id, "kind": kind, "target": target, "reason": reason,
-                                   "status": "open", "created_at": now_iso(), "batch_id": batch_id}, ignore=True)
+    # or ignore: one item per sheet, kind and target (unique index), however often it is raised
+    _insert(db, "review_items", {"sheet_id": sheet_id, "kind": kind, "target": target, "reason": reason,
+                                 "status": "open", "created_at": now_iso(), "batch_id": batch_id}, or_ignore=True)
 
 
 def record_decision(db: DB, sheet_id: str, kind: str, target: str, value: str, user: str) -> int:
@@ -135,13 +136,12 @@ def record_decision(db: DB, sheet_id: str, kind: str, target: str, value: str, u
 
 
 def check_missing_pages(db: DB, sheet_id: str, batch_id: int) -> None:
-    sheet = _t(db, "sheets").get(sheet_id)
+    (expected,) = db.execute("select pages_expected from sheets where id = ?", [sheet_id]).fetchone()
     present = sheet_page_numbers(db, sheet_id)
-    missing = sorted(set(range(1, sheet["pages_expected"] + 1)) - present)
-    items = _t(db, "review_items")
+    missing = sorted(set(range(1, expected + 1)) - present)
     if missing:
         reason = "brak strony " + ", ".join(map(str, missing)) + ": dołącz ją albo przyjmij arkusz jako niepełny"
-        if items.count_where("sheet_id = ? and kind = 'missing-page'", [sheet_id]):
+        if db.execute("select 1 from review_items where sheet_id = ? and kind = 'missing-page'", [sheet_id]).fetchone():
             db.execute("update review_items set reason = ? where sheet_id = ? and kind = 'missing-page' and status = 'open'",
                        [reason, sheet_id])
         else:
@@ -152,13 +152,13 @@ def check_missing_pages(db: DB, sheet_id: str, batch_id: int) -> None:
 
 def refresh_sheet_status(db: DB, sheet_id: str) -> str:
     """A sheet is final when nothing on it is open; duplicates stay duplicates until a reviewer keeps one."""
-    sheet = _t(db, "sheets").get(sheet_id)
-    if sheet["status"] == "duplicate":
+    (current,) = db.execute("select status from sheets where id = ?", [sheet_id]).fetchone()
+    if current == "duplicate":
         return "duplicate"
-    open_items = _t(db, "review_items").count_where("sheet_id = ? and status = 'open'", [sheet_id])
+    open_items = db.execute("select 1 from review_items where sheet_id = ? and status = 'open' limit 1", [sheet_id]).fetchone()
     status = "review" if open_items else "final"
-    if status != sheet["status"]:
-        _t(db, "sheets").update(sheet_id, {"status": status})
+    if status != current:
+        db.execute("update sheets set status = ? where id = ?", [status, sheet_id])
     return status
 
 
