@@ -233,15 +233,21 @@ def _turn_points(pts: NDArray[np.float64], turns: int, shape: tuple[int, ...]) -
 
 
 def _fit_similarity(hits: dict[int, Corners]) -> Similarity:
-    """Least-squares rotation + uniform scale + shift from the printed marker corners (points) to pixels."""
+    """Least-squares rotation + uniform scale + shift from the printed marker corners (points) to pixels.
+
+    The closed form (Umeyama without the reflection case): with both point sets centred, x' = p x - q y and
+    y' = q x + p y minimise the squared error for p = sum(x.x') / sum(|x|^2), q = sum(x cross x') / sum(|x|^2).
+    """
     ref = _marker_corners_pt()
     src = np.concatenate([ref[m] for m in hits])
     dst = np.concatenate(list(hits.values()))
-    n = len(src)
-    a = np.zeros((2 * n, 4))
-    a[0::2] = np.column_stack([src[:, 0], -src[:, 1], np.ones(n), np.zeros(n)])
-    a[1::2] = np.column_stack([src[:, 1], src[:, 0], np.zeros(n), np.ones(n)])
-    (p, q, tx, ty), *_ = np.linalg.lstsq(a, dst.reshape(-1), rcond=None)
+    s_mean, d_mean = src.mean(axis=0), dst.mean(axis=0)
+    s, d = src - s_mean, dst - d_mean
+    norm = float((s * s).sum())
+    p = float((s[:, 0] * d[:, 0] + s[:, 1] * d[:, 1]).sum()) / norm
+    q = float((s[:, 0] * d[:, 1] - s[:, 1] * d[:, 0]).sum()) / norm
+    tx = d_mean[0] - (p * s_mean[0] - q * s_mean[1])
+    ty = d_mean[1] - (q * s_mean[0] + p * s_mean[1])
     return np.array([[p, -q, tx], [q, p, ty]])
 
 
