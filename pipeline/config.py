@@ -125,10 +125,13 @@ IDENTIFY_MARKER_MIN_SIZE_RATIO = 0.5  # first searches skip outlines under half 
 DETECT_RES_PX_PER_MM = 10.0    # every box is resampled upright at this resolution (254 DPI): one set of px thresholds
 DETECT_PREDOWNSAMPLE_RATIO = 2.0  # scans this many x finer than the patch are block-averaged first by the integer
 #                                  factor floor(ratio) (600 DPI: no aliasing of thin strokes and JPEG noise)
-DETECT_SEARCH_BOX_RATIO = 0.5  # the outline is searched ±½ box around its registered place (SDAPS)
+DETECT_SEARCH_BOX_RATIO = 0.5  # the outline is searched ±½ box around its registered place (SDAPS) ...
+DETECT_NEAR_SEARCH_MM = 1.0    # ... but first only this far (registration is within 0.2 mm on the bench pages)
 DETECT_OUTLINE_SLACK_MM = 0.1  # outline band = printed line width + this each side (blur, sub-pixel offset)
 DETECT_RING_GAP_MM = 0.15      # the "must be paper" ring starts this far outside the outline band
 DETECT_RING_WIDTH_MM = 0.6
+DETECT_OUTLINE_COARSE_STEP_PX = 2  # the outline search tries every 2nd shift first (patch px; the band is ~6 px wide) ...
+DETECT_OUTLINE_FINE_RADIUS_PX = 3  # ... then every shift within this of the best coarse one
 DETECT_SHIFT_PENALTY_PER_MM = 0.01  # tie-break towards the registered position (outline contrast per mm of shift)
 DETECT_OUTLINE_CONTRAST_MIN_RATIO = 0.15  # outline band minus ring darkness: below this no outline was found
 DETECT_OUTLINE_CONTRAST_GOOD_RATIO = 0.35  # ... and from this the position is fully trusted

@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from pipeline import config as C
-from pipeline import marks
+from pipeline import marks, patches
 from pipeline.layout import FormLayout
 from pipeline.records import BoxReading, BoxState, PageGeometry, Registration, TextAreaGeom, TextReading
 
@@ -44,7 +44,7 @@ def read_boxes(image: np.ndarray, reg: Registration, page: PageGeometry,
     if not page.boxes:
         return (), ()
     grey = _as_grey(image)
-    h = marks.homography(reg.matrix)
+    h = patches.homography(reg.matrix)
     evidence = marks.measure_boxes(grey, h, [b.rect for b in page.boxes], reg.scale_px_per_pt)
     kinds = {q.id: q.kind for q in layout.questions}
     states = [ev.state for ev in evidence]
@@ -92,7 +92,7 @@ def _box_state(state: str) -> BoxState:
     return "uncertain"
 
 
-def _as_grey(image: np.ndarray) -> marks.Grey:
+def _as_grey(image: np.ndarray) -> patches.Grey:
     """Accept what a caller may reasonably pass: uint8 grey, or a colour / 16-bit array by mistake."""
     img = np.asarray(image)
     if img.ndim == 3:
@@ -110,7 +110,7 @@ def read_text_areas(image: np.ndarray, reg: Registration, page: PageGeometry) ->
     if not page.text_areas:
         return ()
     grey = _as_grey(image)
-    h = marks.homography(reg.matrix)
+    h = patches.homography(reg.matrix)
     src_px_per_mm = reg.scale_px_per_pt * C.PT_PER_MM
     out = []
     for area in page.text_areas:
@@ -120,7 +120,16 @@ def read_text_areas(image: np.ndarray, reg: Registration, page: PageGeometry) ->
     return tuple(out)
 
 
-def _text_ink(grey: marks.Grey, h: marks.Matrix, area: TextAreaGeom) -> tuple[float, bool]:
+def _row_median_darkness(grey: patches.Grey, white: float) -> np.ndarray:
+    """np.median of each row's darkness (as _text_ink computes it), from the grey levels' order statistics:
+    darkness falls as grey rises, so the middle one or two grey levels give the middle darkness values. The
+    same numbers as the median of the darkness array, ~4x faster."""
+    k = grey.shape[1]
+    middle = patches.row_order_stats(grey, [(k - 1) // 2, k // 2]).astype(np.float32)   # one position twice if k is odd
+    return np.clip((white - middle) / white, 0.0, 1.0).mean(axis=1)
+
+
+def _text_ink(grey: patches.Grey, h: patches.Matrix, area: TextAreaGeom) -> tuple[float, bool]:
     """Share of the area that is handwriting, and whether that is enough to call it written in.
 
     The printed guide lines are found near where they should be — by the row whose median darkness peaks,
@@ -134,10 +143,10 @@ def _text_ink(grey: marks.Grey, h: marks.Matrix, area: TextAreaGeom) -> tuple[fl
     m = round(margin_mm * res)
     w_px = round(r.w / C.PT_PER_MM * res) + 2 * m
     h_px = round(r.h / C.PT_PER_MM * res) + 2 * m
-    patch = marks.sample(grey, h, r.x - margin_mm * C.PT_PER_MM, r.y - margin_mm * C.PT_PER_MM, w_px, h_px, res)
-    white = max(marks.paper_level(patch, C.DETECT_PAPER_PERCENTILE), C.DETECT_MIN_PAPER_GREY_LEVEL)
+    patch = patches.sample(grey, h, r.x - margin_mm * C.PT_PER_MM, r.y - margin_mm * C.PT_PER_MM, w_px, h_px, res)
+    white = max(patches.paper_level(patch, C.DETECT_PAPER_PERCENTILE), C.DETECT_MIN_PAPER_GREY_LEVEL)
     dark = np.clip((white - patch.astype(np.float32)) / white, 0.0, 1.0)
-    row_median = np.median(dark[:, m:w_px - m:4], axis=1)    # every 4th column is plenty for a median, 4x faster
+    row_median = _row_median_darkness(patch[:, m:w_px - m:4], white)    # every 4th column is plenty for a median
     n_lines = max(round(r.h / C.PT_PER_MM / C.TEXT_LINE_PITCH_MM), 1)
     expected = [m + round(n * C.TEXT_LINE_PITCH_MM * res) for n in range(1, n_lines + 1)]
     reach = round(C.DETECT_GUIDE_SEARCH_MM * res)
@@ -167,13 +176,13 @@ def _text_ink(grey: marks.Grey, h: marks.Matrix, area: TextAreaGeom) -> tuple[fl
     return count / float(max(kept.size, 1)), bool(has_ink)
 
 
-def _crop_png(grey: marks.Grey, h: marks.Matrix, area: TextAreaGeom, src_px_per_mm: float) -> bytes:
+def _crop_png(grey: patches.Grey, h: patches.Matrix, area: TextAreaGeom, src_px_per_mm: float) -> bytes:
     """The area plus a margin, upright, grey, at the scan's resolution but never above DETECT_CROP_DPI."""
     res = min(C.DETECT_CROP_DPI / 25.4, src_px_per_mm)
     m = C.DETECT_CROP_MARGIN_MM
     r = area.rect
     w_px = round((r.w / C.PT_PER_MM + 2 * m) * res)
     h_px = round((r.h / C.PT_PER_MM + 2 * m) * res)
-    crop = marks.sample(grey, h, r.x - m * C.PT_PER_MM, r.y - m * C.PT_PER_MM, w_px, h_px, res)
+    crop = patches.sample(grey, h, r.x - m * C.PT_PER_MM, r.y - m * C.PT_PER_MM, w_px, h_px, res)
     ok, buf = cv2.imencode(".png", crop, [cv2.IMWRITE_PNG_COMPRESSION, 3])
     return bytes(buf) if ok else b""

@@ -1,9 +1,10 @@
-"""Reading one printed checkbox: sampling it upright, finding its outline, measuring the ink inside.
+"""Reading one printed checkbox: measuring the ink inside its outline and deciding its state.
 
 Follows SDAPS (NOTES.md, "How established OMR systems read marks"): every box is resampled from the scan
 into a small upright patch at a fixed resolution (so every threshold below is in millimetres, whatever the
-scan's DPI or skew), the printed outline is searched for ±½ box around where registration puts it, and
-only the inside of the box, shrunk by 1.5 line widths, is measured, normalised by the paper level around
+scan's DPI or skew) and its printed outline is found in the patch (pipeline/patches.py): first within
+DETECT_NEAR_SEARCH_MM of where registration puts it, and ±½ box for a box not found clearly there. Only
+the inside of the box, shrunk by 1.5 line widths, is measured, normalised by the paper level around
 the box and the darkness of its own printed outline. Several metrics look at that ink:
 
 - coverage: share of the inside that is ink, after dropping specks (scanner dust, toner spray) and the
@@ -35,108 +36,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline import config as C
+from pipeline import patches
 from pipeline.geometry import Rect
-
-Matrix = NDArray[np.float64]
-Grey = NDArray[np.uint8]
-Floats = NDArray[np.float32]
-
-RES = C.DETECT_RES_PX_PER_MM
-
-
-# --- sampling ------------------------------------------------------------------------------------
-
-def homography(matrix: tuple[tuple[float, ...], ...]) -> Matrix:
-    """Registration matrix (points -> pixel edges) as numpy, shifted to OpenCV's pixel-centre convention."""
-    h = np.asarray(matrix, dtype=np.float64)
-    # Registration maps a point to continuous pixel coordinates whose pixel i spans [i, i+1); OpenCV's warps
-    # put pixel centres on integers, hence the half-pixel shift.
-    return np.array([[1.0, 0.0, -0.5], [0.0, 1.0, -0.5], [0.0, 0.0, 1.0]]) @ h
-
-
-def sample(image: Grey, h: Matrix, x0_pt: float, y0_pt: float, w_px: int, h_px: int, px_per_mm: float,
-           border: int | None = None) -> Grey:
-    """Resample the page region whose top-left is (x0_pt, y0_pt) upright at `px_per_mm`, w_px x h_px pixels.
-
-    Goes through the full homography, so scan skew and perspective disappear in the patch. When the scan is
-    much finer than the patch, the source crop is first area-averaged: plain bilinear sampling would alias
-    thin strokes and JPEG noise at 600 DPI. Outside the scan: the nearest scan pixel, or `border` (a grey level).
-    """
-    m = h @ _patch_to_page(x0_pt, y0_pt, px_per_mm)      # patch pixel -> image pixel
-    out = np.empty((h_px, w_px), dtype=np.uint8)
-    _warp_into(out, image, m, _scan_per_patch(m[None])[0], border)
-    return out
-
-
-def sample_many(image: Grey, h: Matrix, origins_pt: Sequence[tuple[float, float]], size_px: int,
-                px_per_mm: float) -> NDArray[np.uint8]:
-    """sample() for many square patches of one size at once, into one (n, size, size) stack: the matrix
-    arithmetic is done for all patches together and each warp writes straight into the stack (a page's ~45
-    boxes spent as long in per-call numpy overhead and the final stack copy as in the warps themselves)."""
-    k = C.PT_PER_MM / px_per_mm
-    a = np.zeros((len(origins_pt), 3, 3))
-    a[:, 0, 0] = a[:, 1, 1] = k
-    a[:, :2, 2] = np.asarray(origins_pt, dtype=np.float64).reshape(-1, 2) + 0.5 * k
-    a[:, 2, 2] = 1.0
-    ms = h[None] @ a
-    out = np.empty((len(ms), size_px, size_px), dtype=np.uint8)
-    for patch, m, ratio in zip(out, ms, _scan_per_patch(ms), strict=True):
-        _warp_into(patch, image, m, float(ratio), None)
-    return out
-
-
-def _patch_to_page(x0_pt: float, y0_pt: float, px_per_mm: float) -> Matrix:
-    k = C.PT_PER_MM / px_per_mm
-    return np.array([[k, 0.0, x0_pt + 0.5 * k], [0.0, k, y0_pt + 0.5 * k], [0.0, 0.0, 1.0]])
-
-
-def _scan_per_patch(ms: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Scan pixels per patch pixel (linear) of each patch -> image matrix, at the patch's origin."""
-    lin = ms[:, :2, :2] / ms[:, 2:3, 2:3]
-    return np.sqrt(np.abs(lin[:, 0, 0] * lin[:, 1, 1] - lin[:, 0, 1] * lin[:, 1, 0]))
-
-
-def _warp_into(out: Grey, image: Grey, m: Matrix, src_per_patch: float, border: int | None) -> None:
-    h_px, w_px = out.shape
-    src = image
-    n = int(src_per_patch) if src_per_patch >= C.DETECT_PREDOWNSAMPLE_RATIO else 1
-    if n > 1:
-        corners = np.array([[0, 0, 1], [w_px, 0, 1], [w_px, h_px, 1], [0, h_px, 1]], dtype=np.float64).T
-        pc = m @ corners
-        pc = pc[:2] / pc[2]
-        ih, iw = image.shape
-        x0 = max(int(np.floor(pc[0].min())) - 2, 0)
-        y0 = max(int(np.floor(pc[1].min())) - 2, 0)
-        x1 = min(int(np.ceil(pc[0].max())) + 3, iw)
-        y1 = min(int(np.ceil(pc[1].max())) + 3, ih)
-        # an exact integer factor takes OpenCV's fast block-averaging path (5x faster than a fractional one)
-        x1, y1 = x0 + (x1 - x0) // n * n, y0 + (y1 - y0) // n * n
-        if x1 - x0 >= n and y1 - y0 >= n:
-            crop = image[y0:y1, x0:x1]
-            src = np.asarray(cv2.resize(crop, ((x1 - x0) // n, (y1 - y0) // n), interpolation=cv2.INTER_AREA), dtype=np.uint8)
-            g = 1.0 / n
-            # block averaging maps pixel centres as (x - x0 + 0.5) / n - 0.5
-            m = np.array([[g, 0.0, (0.5 - x0) * g - 0.5], [0.0, g, (0.5 - y0) * g - 0.5], [0.0, 0.0, 1.0]]) @ m
-    mode = cv2.BORDER_REPLICATE if border is None else cv2.BORDER_CONSTANT
-    cv2.warpPerspective(src, m, (w_px, h_px), dst=out, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=mode,
-                        borderValue=0 if border is None else border)
-
-
-def _row_percentiles(rows: NDArray[np.uint8], percentile: float) -> NDArray[np.int64]:
-    """Each row's k-th smallest grey level, k = percentile % of the row (what np.partition gives, exactly):
-    from one histogram per row, 3x faster than partitioning ~45 rows of 5,000 pixels."""
-    n = rows.shape[0]
-    kth = int(rows.shape[1] * percentile / 100.0)
-    cum = np.bincount((rows + (np.arange(n, dtype=np.intp) * 256)[:, None]).ravel(), minlength=n * 256)
-    return np.argmax(cum.reshape(n, 256).cumsum(axis=1) > kth, axis=1)
-
-
-def paper_level(patch: Grey, percentile: float) -> float:
-    """The paper's grey level around here: a high percentile, since paper is most of any patch."""
-    hist = cv2.calcHist([patch], [0], None, [256], [0, 256]).ravel()
-    cum = np.cumsum(hist)
-    return float(np.searchsorted(cum, percentile / 100.0 * cum[-1]))
-
+from pipeline.patches import RES, Floats, Grey, Located, Matrix
 
 # --- measuring the inside ------------------------------------------------------------------------
 
@@ -238,93 +140,6 @@ class BoxEvidence:
     metrics: dict[str, float]
 
 
-@dataclass(frozen=True)
-class _Plan:
-    """Patch geometry for one box size, in patch pixels (the same for every box of that size)."""
-
-    size: int                   # patch is size x size, box centre at (centre, centre) when registration is exact
-    centre: int
-    search: int                 # outline search ±search
-    squares: tuple[int, int, int, int]   # half-sizes: outline band inner/outer, paper ring inner/outer
-    ring_y: NDArray[np.int64]   # offsets of the outline band's pixels from the box centre
-    ring_x: NDArray[np.int64]
-    inner: int                  # measured square: centre ± inner
-    penalty: NDArray[np.float64]  # tie-break towards zero shift, per shift
-
-
-@cache
-def _plan(box_mm: float) -> _Plan:
-    line_px = C.BOX_LINE_WIDTH_PT / C.PT_PER_MM * RES
-    half_box = box_mm / 2 * RES
-    search = max(round(box_mm * C.DETECT_SEARCH_BOX_RATIO * RES), 1)
-    band = line_px / 2 + C.DETECT_OUTLINE_SLACK_MM * RES
-    a_out = round(half_box + band)
-    a_in = max(round(half_box - band), 1)
-    b_in = a_out + max(round(C.DETECT_RING_GAP_MM * RES), 1)
-    b_out = b_in + max(round(C.DETECT_RING_WIDTH_MM * RES), 2)
-    centre = b_out + search + 2
-    # the outline's own pixels (for the ink reference): the printed line ±1 px
-    r_out, r_in = round(half_box + line_px / 2 + 1), round(half_box - line_px / 2 - 1)
-    yy, xx = np.mgrid[-r_out:r_out + 1, -r_out:r_out + 1]
-    ring = np.maximum(abs(yy), abs(xx)) > r_in
-    shifts = np.arange(-search, search + 1)
-    dist_mm = np.sqrt(shifts[:, None] ** 2 + shifts[None, :] ** 2) / RES
-    return _Plan(
-        size=2 * centre + 1, centre=centre, search=search, squares=(a_in, a_out, b_in, b_out),
-        ring_y=yy[ring].astype(np.int64), ring_x=xx[ring].astype(np.int64),
-        inner=round(half_box - C.DETECT_INNER_INSET_LINES * line_px),
-        penalty=C.DETECT_SHIFT_PENALTY_PER_MM * dist_mm,
-    )
-
-
-def _square_sums(ii: NDArray[np.float64], centre: int, search: int, half: int, out: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Per patch, the sum over the square [c-half, c+half]^2 for every c = centre + (-search..search)^2, into `out`.
-
-    Slices of the integral images: the shifts form a regular grid, so no per-shift indexing is needed. In
-    place: a page's fresh ~1 MB temporaries cost more in page faults than the arithmetic.
-    """
-    lo, hi = centre - search - half, centre - search + half + 1
-    n = 2 * search + 1
-    np.subtract(ii[:, hi:hi + n, hi:hi + n], ii[:, lo:lo + n, hi:hi + n], out=out)
-    out -= ii[:, hi:hi + n, lo:lo + n]
-    out += ii[:, lo:lo + n, lo:lo + n]
-    return out
-
-
-def _find_outlines(dark: Floats, plan: _Plan) -> tuple[NDArray[np.int64], NDArray[np.int64], Floats, Floats]:
-    """Slide a square-outline template ±½ box around every patch's centre (SDAPS); return dy, dx, score, quality.
-
-    The template is the printed line band (positive) minus a ring just outside it (negative): paper
-    surrounds a printed box, so a filled box, a cross or a label nearby never fits better than the outline.
-    Every shift of every box at once, from integral images.
-    """
-    n = dark.shape[0]
-    # numpy's strided cumsum is 10x slower; each integral is written straight into the stack
-    ii = np.empty((n, dark.shape[1] + 1, dark.shape[2] + 1), dtype=np.float64)
-    for d, out in zip(dark, ii, strict=True):
-        cv2.integral(d, out, sdepth=cv2.CV_64F)
-    a_in, a_out, b_in, b_out = plan.squares
-    side = 2 * plan.search + 1
-    line, inner, ring, outer = (np.empty((n, side, side)) for _ in range(4))
-    _square_sums(ii, plan.centre, plan.search, a_out, line)
-    line -= _square_sums(ii, plan.centre, plan.search, a_in, inner)
-    line /= float((2 * a_out + 1) ** 2 - (2 * a_in + 1) ** 2)      # mean darkness on the printed line band
-    _square_sums(ii, plan.centre, plan.search, b_out, ring)
-    ring -= _square_sums(ii, plan.centre, plan.search, b_in, outer)
-    ring /= float((2 * b_out + 1) ** 2 - (2 * b_in + 1) ** 2)      # ... and on the paper ring outside it
-    line -= ring
-    score = line.reshape(n, -1)
-    best = np.argmax(score - plan.penalty.reshape(1, -1), axis=1)
-    dy, dx = best // side - plan.search, best % side - plan.search
-    top = score[np.arange(n), best].astype(np.float32)
-    lo, hi = C.DETECT_OUTLINE_CONTRAST_MIN_RATIO, C.DETECT_OUTLINE_CONTRAST_GOOD_RATIO
-    quality = np.clip((top - lo) / (hi - lo), 0, 1)
-    # at the edge of the search window the real outline may lie beyond it
-    quality = np.where(np.maximum(abs(dy), abs(dx)) >= plan.search - 1, quality * C.DETECT_EDGE_QUALITY_RATIO,
-                       quality).astype(np.float32)
-    return dy, dx, top, quality
-
-
 def measure_boxes(image: Grey, h: Matrix, rects: Sequence[Rect], px_per_pt: float) -> list[BoxEvidence]:
     """Sample every box, find its outline, measure the inside and classify it (no question context).
 
@@ -342,30 +157,46 @@ def measure_boxes(image: Grey, h: Matrix, rects: Sequence[Rect], px_per_pt: floa
 
 
 def _measure_group(image: Grey, h: Matrix, rects: Sequence[Rect], box_mm: float, px_per_pt: float) -> list[BoxEvidence]:
-    plan = _plan(box_mm)
-    n = len(rects)
-    corner_pt = (plan.centre + 0.5) / RES * C.PT_PER_MM
-    patches = sample_many(image, h, [(r.center.x - corner_pt, r.center.y - corner_pt) for r in rects], plan.size, RES)
-    white = np.maximum(_row_percentiles(patches.reshape(n, -1)[:, ::3], C.DETECT_PAPER_PERCENTILE).astype(np.float32),
-                       C.DETECT_MIN_PAPER_GREY_LEVEL)   # every third pixel is plenty for a percentile, and 3x faster
-    inv = (1.0 / white)[:, None, None]
-    dark = patches.astype(np.float32)            # in place from here: no page-sized temporaries
-    np.subtract(white[:, None, None], dark, out=dark)
-    dark *= inv
-    np.clip(dark, 0.0, 1.0, out=dark)
-    dy, dx, score, quality = _find_outlines(dark, plan)
+    """Near first: every box is sampled with room for a ±DETECT_NEAR_SEARCH_MM outline search, 58 % of the
+    pixels the ±½ box search needs (registration puts boxes within 0.2 mm on every bench page; the
+    sampling and search were a third of the whole read). A box whose outline is not found clearly, or only
+    at the edge of that window, is sampled again and searched ±½ box (SDAPS), so a box displaced further
+    (a stretched or lifted sheet, a poor marker fit) is still found, or flagged."""
+    full = patches.outline_plan(box_mm, box_mm * C.DETECT_SEARCH_BOX_RATIO)
+    near = patches.outline_plan(box_mm, min(C.DETECT_NEAR_SEARCH_MM, box_mm * C.DETECT_SEARCH_BOX_RATIO))
+    out: list[BoxEvidence | None] = [None] * len(rects)
+    loc = patches.locate(image, h, rects, near)
+    settled = (np.maximum(abs(loc.dy), abs(loc.dx)) < near.search - 1) & (loc.quality >= 1.0)
+    if near.search >= full.search:
+        settled[:] = True
+    kept = np.flatnonzero(settled)
+    for i, ev in zip(kept.tolist(), _evidence(loc, kept, px_per_pt), strict=True):
+        out[i] = ev
+    rest = np.flatnonzero(~settled).tolist()
+    if rest:
+        wide = patches.locate(image, h, [rects[i] for i in rest], full)
+        for i, ev in zip(rest, _evidence(wide, np.arange(len(rest)), px_per_pt), strict=True):
+            out[i] = ev
+    return [ev for ev in out if ev is not None]
+
+
+def _evidence(loc: Located, idx: NDArray[np.int64], px_per_pt: float) -> list[BoxEvidence]:
+    """Measure the inside of the boxes `idx` of a located stack and classify them."""
+    if not idx.size:
+        return []
+    plan, dark = loc.plan, loc.dark
+    dy, dx, white = loc.dy[idx], loc.dx[idx], loc.white[idx]
     cy, cx = plan.centre + dy, plan.centre + dx
-    nn = np.arange(n)[:, None]
 
     # Normalise by the printed outline's own darkness: a pale photocopy or a light scanner setting makes
     # the outline and the marks paler together.
-    ring = dark[nn, cy[:, None] + plan.ring_y[None], cx[:, None] + plan.ring_x[None]]
+    ring = dark[idx[:, None], cy[:, None] + plan.ring_y[None], cx[:, None] + plan.ring_x[None]]
     k = int(ring.shape[1] * C.DETECT_OUTLINE_PERCENTILE / 100.0)
     ink_ref = np.clip(np.partition(ring, k, axis=1)[:, k], C.DETECT_MIN_INK_REFERENCE_RATIO, 1.0)
 
     k_in = plan.inner       # the measured square, sliced per box (fancy indexing all at once was 10x slower)
-    inner = np.stack([d[y - k_in:y + k_in + 1, x - k_in:x + k_in + 1]
-                      for d, y, x in zip(dark, cy.tolist(), cx.tolist(), strict=True)])
+    inner = np.stack([dark[j, y - k_in:y + k_in + 1, x - k_in:x + k_in + 1]
+                      for j, y, x in zip(idx.tolist(), cy.tolist(), cx.tolist(), strict=True)])
     inner = np.minimum(inner / ink_ref[:, None, None], 1.0)
     raw = inner >= C.DETECT_INK_RATIO
     # Faint traces are looked for a little further in: a blurred outline's fringe is faint too.
@@ -375,10 +206,11 @@ def _measure_group(image: Grey, h: Matrix, rects: Sequence[Rect], box_mm: float,
     raw_cov = raw.sum(axis=(1, 2)) / n_px
     darkness = np.maximum(inner - C.DETECT_NOISE_FLOOR_RATIO, 0.0).mean(axis=(1, 2))
     has_faint = faint.any(axis=(1, 2))
+    score, quality = loc.score[idx], loc.quality[idx]
     to_px = C.PT_PER_MM / RES * px_per_pt
     result = []
     no_ink: tuple[str, float, float] | None = None
-    for i in range(n):
+    for i in range(len(idx)):
         m: dict[str, float] = {
             "dx_px": float(dx[i]) * to_px, "dy_px": float(dy[i]) * to_px,
             "position_quality": float(quality[i]), "outline_score": float(score[i]),

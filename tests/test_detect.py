@@ -19,6 +19,8 @@ import numpy as np
 import pdf2image
 import pytest
 
+from pipeline import config as C
+from pipeline import patches
 from pipeline.detect import read_boxes, read_text_areas
 from pipeline.geometry import Rect
 from pipeline.layout import FormLayout, load_layout, with_departments
@@ -262,15 +264,64 @@ def test_metrics_are_recorded(form: Form) -> None:
         assert (r.reason == "") == (r.state != "uncertain")
 
 
-def test_registration_error_is_absorbed_by_the_outline_search(form: Form) -> None:
-    """Registration 1.2 mm off: the outline is found where it is, and the offset is reported."""
-    img, reg = scan(form, 2, 300, draw_each(CLEAR_P2), "office", 1.0, error_mm=(1.2, -0.9))
+@pytest.mark.parametrize("error_mm", [(0.4, -0.3), (1.2, -0.9), (-2.0, 1.7)])
+def test_registration_error_is_absorbed_by_the_outline_search(form: Form, error_mm: tuple[float, float]) -> None:
+    """Registration off by up to ½ box: the outline is found where it is, and the offset is reported. Within
+    DETECT_NEAR_SEARCH_MM the first, narrow search finds it; beyond that the box is searched again ±½ box."""
+    img, reg = scan(form, 2, 300, draw_each(CLEAR_P2), "office", 1.0, error_mm=error_mm)
     readings, _ = read_boxes(img, reg, form.pages[1], form.layout)
     for r in readings:
         assert r.state == ("marked" if r.box_id in CLEAR_P2 else "empty"), r
+        assert r.confidence >= 0.5, r
     k = 300 / 25.4
     empties = [r for r in readings if r.box_id not in CLEAR_P2]
-    assert all(abs(r.metrics["dx_px"] + 1.2 * k) < 3 and abs(r.metrics["dy_px"] - 0.9 * k) < 3 for r in empties)
+    assert all(abs(r.metrics["dx_px"] + error_mm[0] * k) < 3 and abs(r.metrics["dy_px"] + error_mm[1] * k) < 3
+               for r in empties)
+
+
+def test_coarse_to_fine_outline_search_finds_the_shift_trying_every_shift_finds(form: Form) -> None:
+    """The outline search tries every 2nd shift, then every shift near the best: on real patches (marks of
+    every kind, overflow, fills, misregistration, degraded scans) it must pick the very shift, and score, that
+    trying all (2 search + 1)^2 shifts picks."""
+    def draw(pen: Pen, pg: PageGeometry) -> None:
+        for i, b in enumerate(pg.boxes):
+            if i % 3 == 0:
+                random_clear_mark(pen, b.rect)
+            elif i % 7 == 1:
+                fill(pen, b.rect)
+            elif i % 11 == 2:
+                cross(pen, b.rect, 3 * MM_300, size=1.8)       # spilling onto the neighbours
+    checked = 0
+    for seed, (kind, error) in enumerate([("office", (0.6, -1.4)), ("bilevel", (-2.2, 0.3)), ("blur", (0.0, 0.0))]):
+        img, reg = scan(form, 2, 300, draw, kind, 0.8, seed=seed, error_mm=error)
+        h = patches.homography(reg.matrix)
+        rects = [b.rect for b in form.pages[1].boxes]
+        for search_mm in (C.DETECT_NEAR_SEARCH_MM, 5.0 * C.DETECT_SEARCH_BOX_RATIO):
+            plan = patches.outline_plan(5.0, search_mm)
+            corner_pt = (plan.centre + 0.5) / patches.RES * C.PT_PER_MM
+            grey = patches.sample_many(img, h, [(r.center.x - corner_pt, r.center.y - corner_pt) for r in rects],
+                                       plan.size, patches.RES)
+            white = np.full(len(rects), 230.0, dtype=np.float32)
+            dark = (230 - np.minimum(grey, 230)).astype(np.uint8)
+            dy, dx, top, _ = patches.find_outlines(dark, 1.0 / white, plan)
+            a_in, a_out, b_in, b_out = plan.squares
+            for i, d in enumerate(dark.astype(np.float64) / 230.0):
+                best, where = -np.inf, (0, 0)
+                for sy in range(-plan.search, plan.search + 1):
+                    for sx in range(-plan.search, plan.search + 1):
+                        cy, cx = plan.centre + sy, plan.centre + sx
+
+                        def square(half: int, cy: int = cy, cx: int = cx, d: np.ndarray = d) -> float:
+                            return float(d[cy - half:cy + half + 1, cx - half:cx + half + 1].sum())
+                        score = ((square(a_out) - square(a_in)) * plan.band_weights[0]
+                                 - (square(b_out) - square(b_in)) * plan.band_weights[1])
+                        value = score - plan.penalty[sy + plan.search, sx + plan.search]
+                        if value > best + 1e-9:
+                            best, where, best_score = value, (sy, sx), score
+                assert (int(dy[i]), int(dx[i])) == where, (kind, search_mm, rects[i])
+                assert abs(float(top[i]) - best_score) < 1e-5
+                checked += 1
+    assert checked == 6 * len(form.pages[1].boxes)
 
 
 def test_registration_too_far_off_makes_boxes_uncertain_not_wrong(form: Form) -> None:
