@@ -11,8 +11,9 @@ the box and the darkness of its own printed outline. Several metrics look at tha
   fringe a blurred outline leaves along the border;
 - extent_mm: size of the largest single ink structure (a cross spans the box, dust and slips do not);
 - lines_residual: share of the ink left after erasing the strongest straight strokes (SDAPS: a cross,
-  tick or slash nearly vanishes, a fill does not — recorded; with marker-wide strokes it separates less
-  well than the two below, which decide);
+  tick or slash nearly vanishes, a fill does not). With marker-wide strokes it separates less well than
+  the two below, which decide, so it is evidence for a person only: measured for the boxes a person may
+  look at (uncertain, or filled) and absent from the others (it was ~5 % of the whole read);
 - white_share: share of the inside far from any ink (empty = 1, cross 0.1-0.8, filled = 0);
 - solid_share: share of the inside deep inside a blob of ink (filled ~1, pen crosses ~0, markers <= 0.5);
 - faint_extent_mm, specks/spread_mm: traces too pale, or too broken up (pencil in a bilevel scan), to be
@@ -217,11 +218,13 @@ def _evidence(loc: Located, idx: NDArray[np.int64], px_per_pt: float) -> list[Bo
             "paper_level": float(white[i]), "ink_reference": float(ink_ref[i]),
             "coverage_raw": float(raw_cov[i]), "coverage": 0.0, "coverage_strong": 0.0,
             "darkness": float(darkness[i]), "extent_mm": 0.0, "faint_extent_mm": 0.0, "specks": 0.0, "spread_mm": 0.0,
-            "stroke_mm": 0.0, "lines_residual": 0.0, "white_share": 1.0, "solid_share": 0.0,
+            "stroke_mm": 0.0, "white_share": 1.0, "solid_share": 0.0,
         }
         if raw_cov[i] > 0 or has_faint[i]:
-            _shape_metrics(inner[i], raw[i], faint[i], m)
+            ink = _shape_metrics(inner[i], raw[i], faint[i], m)
             state, conf, reason = classify(m)
+            if ink is not None and state in ("uncertain", "filled"):
+                m["lines_residual"] = _lines_metric(ink, m["stroke_mm"])
         else:
             # no ink at all: the shape metrics are their defaults, so the support is the same for every such box
             no_ink = no_ink or support(m)
@@ -230,8 +233,10 @@ def _evidence(loc: Located, idx: NDArray[np.int64], px_per_pt: float) -> list[Bo
     return result
 
 
-def _shape_metrics(inner: Floats, raw: NDArray[np.bool_], faint: NDArray[np.bool_], m: dict[str, float]) -> None:
-    """The metrics that need the ink's shape, for one box with some ink (filled into m)."""
+def _shape_metrics(inner: Floats, raw: NDArray[np.bool_], faint: NDArray[np.bool_],
+                   m: dict[str, float]) -> NDArray[np.bool_] | None:
+    """The metrics that need the ink's shape, for one box with some ink (filled into m); returns the ink
+    left after dropping specks, None if none is left."""
     speck_px = C.DETECT_SPECK_MAX_MM * RES
     ink, extent_px = drop_specks(raw, speck_px, round(C.DETECT_BORDER_FRINGE_MM * RES))
     count = int(ink.sum())
@@ -247,7 +252,7 @@ def _shape_metrics(inner: Floats, raw: NDArray[np.bool_], faint: NDArray[np.bool
         groups, spread_px = _scatter(raw)
         m["specks"], m["spread_mm"] = float(groups), spread_px / RES
     if count == 0:
-        return
+        return None
     # Paper outside the measured square counts as paper for white_share and as ink for solid_share (it is
     # the printed outline): a fill reaching the edges is then solid throughout.
     ink_u8 = ink.view(np.uint8)
@@ -257,14 +262,19 @@ def _shape_metrics(inner: Floats, raw: NDArray[np.bool_], faint: NDArray[np.bool
     ink_dist = np.minimum(ink_dist, float(ink.shape[0]))
     # a band of width w has mean distance-to-paper ~ w/4 (+ half a pixel of discretisation)
     stroke = max(4.0 * float(ink_dist[ink].mean()) - 2.0, 1.0)
-    erase = min(max(stroke, C.DETECT_STROKE_MIN_MM * RES), C.DETECT_STROKE_MAX_MM * RES)
     m["stroke_mm"] = stroke / RES
+    m["white_share"] = float((white_dist >= C.DETECT_WHITE_RADIUS_MM * RES).mean())
+    m["solid_share"] = float((ink_dist >= C.DETECT_SOLID_RADIUS_MM * RES).mean())
+    return ink
+
+
+def _lines_metric(ink: NDArray[np.bool_], stroke_mm: float) -> float:
+    """lines_residual of a box's ink, erasing strokes as wide as the ink's own (within sane pen widths)."""
+    erase = min(max(stroke_mm * RES, C.DETECT_STROKE_MIN_MM * RES), C.DETECT_STROKE_MAX_MM * RES)
     # at half resolution (OR-pooled, so no thin stroke is lost): a quarter of the pixels, the same answer
     k = ink.shape[0] // 2 * 2
     pooled = ink[:k:2, :k:2] | ink[1:k:2, :k:2] | ink[:k:2, 1:k:2] | ink[1:k:2, 1:k:2]
-    m["lines_residual"] = lines_residual(pooled, erase / 2, RES / 2)
-    m["white_share"] = float((white_dist >= C.DETECT_WHITE_RADIUS_MM * RES).mean())
-    m["solid_share"] = float((ink_dist >= C.DETECT_SOLID_RADIUS_MM * RES).mean())
+    return lines_residual(pooled, erase / 2, RES / 2)
 
 
 # --- the decision --------------------------------------------------------------------------------

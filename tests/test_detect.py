@@ -253,15 +253,21 @@ def test_clear_marks_and_empties_read_exactly(form: Form, dpi: int, kind: str, a
 
 
 def test_metrics_are_recorded(form: Form) -> None:
-    img, reg = scan(form, 2, 300, draw_each(CLEAR_P2))
-    readings, _ = read_boxes(img, reg, form.pages[1], form.layout)
-    for r in readings:
-        for key in ("filled", "dx_px", "dy_px", "coverage", "lines_residual", "white_share", "darkness",
+    img, reg = scan(form, 2, 300, draw_each({**CLEAR_P2, "q9.tak": fill}))
+    readings = by_id(read_boxes(img, reg, form.pages[1], form.layout)[0])
+    for r in readings.values():
+        for key in ("filled", "dx_px", "dy_px", "coverage", "white_share", "solid_share", "darkness",
                     "position_quality", "paper_level"):
             assert isinstance(r.metrics[key], float), key
         assert 0.0 <= r.confidence <= 1.0
         assert r.state in ("marked", "empty", "uncertain")
-        assert (r.reason == "") == (r.state != "uncertain")
+        if r.box_id != "q9.tak":
+            assert (r.reason == "") == (r.state != "uncertain")
+    # the fill next to the cross in q9 is a correction; the straight-lines metric is evidence for a person:
+    # kept for the filled box, not for clear crosses
+    assert readings["q9.tak"].state == "empty" and readings["q9.tak"].reason == "anulowane (zamalowane)"
+    assert 0.0 <= readings["q9.tak"].metrics["lines_residual"] <= 1.0
+    assert "lines_residual" not in readings["q8.uprzejmosc.1"].metrics
 
 
 @pytest.mark.parametrize("error_mm", [(0.4, -0.3), (1.2, -0.9), (-2.0, 1.7)])
