@@ -124,9 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     report = _markdown(acc, speed, pages, read_s, floor_s, drafted, ocr_s, me_mb, kids_mb, workers, a.seed)
     report += (f"Speed runs (s), end to end: {', '.join(f'{r:.1f}' for r in reads)}; decode floor: "
                f"{', '.join(f'{f:.1f}' for f in floors)}. This machine is a shared VM whose CPU speed drifts over "
-               "minutes: the same code measured 13-27 pages/s across runs on the same day (27 on an idle machine "
-               "outside `make bench`), and it slows under sustained load (the first of the three runs is usually the "
-               "fastest), so compare ratios within one run, not absolute figures across runs.\n\n")
+               "minutes (the same code has measured from half to full speed on one day) and slows under sustained load, "
+               "so compare ratios within one run, not absolute figures across runs.\n\n")
     report += "\n".join([
         "## Report generation (`ankieta report`, 10,000 responses in the period + 10,000 in the previous one)",
         "",
