@@ -25,6 +25,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from itertools import islice
 from multiprocessing import get_context, parent_process
 from pathlib import Path
 from typing import Any
@@ -362,7 +363,7 @@ class _InFlight:
 
 def queued_after_oldest(inflight: deque[_InFlight]) -> int:
     """Pages handed to the pool by the files after the oldest in flight (work for the cores while it commits)."""
-    return sum(len(f.tasks) for f in list(inflight)[1:])
+    return sum(len(f.tasks) for f in islice(inflight, 1, None))
 
 
 def _start_file(ws: Workspace, path: Path, batch_id: int, executor: ProcessPoolExecutor | None, from_inbox: bool,

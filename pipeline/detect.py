@@ -120,13 +120,18 @@ def read_text_areas(image: np.ndarray, reg: Registration, page: PageGeometry) ->
     return tuple(out)
 
 
+def _darkness(grey: np.ndarray, white: float) -> np.ndarray:
+    """Darkness 0..1 relative to the paper level `white` (float32)."""
+    return np.clip((white - grey.astype(np.float32)) / white, 0.0, 1.0)
+
+
 def _row_median_darkness(grey: patches.Grey, white: float) -> np.ndarray:
-    """np.median of each row's darkness (as _text_ink computes it), from the grey levels' order statistics:
-    darkness falls as grey rises, so the middle one or two grey levels give the middle darkness values. The
-    same numbers as the median of the darkness array, ~4x faster."""
+    """np.median of each row's _darkness, from the grey levels' order statistics: darkness falls as grey rises,
+    so the middle one or two grey levels give the middle darkness values. The same numbers as the median of
+    the darkness array, ~4x faster."""
     k = grey.shape[1]
-    middle = patches.row_order_stats(grey, [(k - 1) // 2, k // 2]).astype(np.float32)   # one position twice if k is odd
-    return np.clip((white - middle) / white, 0.0, 1.0).mean(axis=1)
+    middle = patches.row_order_stats(grey, [(k - 1) // 2, k // 2])   # one position twice if k is odd
+    return _darkness(middle, white).mean(axis=1)
 
 
 def _text_ink(grey: patches.Grey, h: patches.Matrix, area: TextAreaGeom) -> tuple[float, bool]:
@@ -145,7 +150,7 @@ def _text_ink(grey: patches.Grey, h: patches.Matrix, area: TextAreaGeom) -> tupl
     h_px = round(r.h / C.PT_PER_MM * res) + 2 * m
     patch = patches.sample(grey, h, r.x - margin_mm * C.PT_PER_MM, r.y - margin_mm * C.PT_PER_MM, w_px, h_px, res)
     white = max(patches.paper_level(patch, C.DETECT_PAPER_PERCENTILE), C.DETECT_MIN_PAPER_GREY_LEVEL)
-    dark = np.clip((white - patch.astype(np.float32)) / white, 0.0, 1.0)
+    dark = _darkness(patch, white)
     row_median = _row_median_darkness(patch[:, m:w_px - m:4], white)    # every 4th column is plenty for a median
     n_lines = max(round(r.h / C.PT_PER_MM / C.TEXT_LINE_PITCH_MM), 1)
     expected = [m + round(n * C.TEXT_LINE_PITCH_MM * res) for n in range(1, n_lines + 1)]

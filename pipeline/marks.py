@@ -167,9 +167,9 @@ def _measure_group(image: Grey, h: Matrix, rects: Sequence[Rect], box_mm: float,
     near = patches.outline_plan(box_mm, min(C.DETECT_NEAR_SEARCH_MM, box_mm * C.DETECT_SEARCH_BOX_RATIO))
     out: list[BoxEvidence | None] = [None] * len(rects)
     loc = patches.locate(image, h, rects, near)
-    settled = (np.maximum(abs(loc.dy), abs(loc.dx)) < near.search - 1) & (loc.quality >= 1.0)
-    if near.search >= full.search:
-        settled[:] = True
+    # (boxes so small that ±½ box is within the near reach have nothing wider to be searched in)
+    settled = ((np.maximum(abs(loc.dy), abs(loc.dx)) < near.search - 1) & (loc.quality >= 1.0)
+               | (near.search >= full.search))
     kept = np.flatnonzero(settled)
     for i, ev in zip(kept.tolist(), _evidence(loc, kept, px_per_pt), strict=True):
         out[i] = ev

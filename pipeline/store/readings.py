@@ -73,21 +73,18 @@ def metrics_json(metrics: Mapping[str, float]) -> str:
     """A box's metrics as JSON with 4 decimals, keys sorted: once parsed, the same as to_json of the values
     rounded to 4 places (a correctly rounded "%.4f" reads back as the same float as round(v, 4)), but one
     string format per value: json.dumps and round() on ~850 values a page were ~3 ms of every page."""
-    keys = tuple(metrics)
-    values = tuple(float(metrics[k]) for k in _sorted_keys(keys))
+    ordered, fmt = _metrics_layout(tuple(metrics))
+    values = tuple(float(metrics[k]) for k in ordered)
     if not all(map(math.isfinite, values)):
         return to_json({k: round(float(v), 4) for k, v in metrics.items()})   # NaN/inf: as JSON writes them
-    return _metrics_format(keys) % values
+    return fmt % values
 
 
 @cache
-def _sorted_keys(keys: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(sorted(keys))
-
-
-@cache
-def _metrics_format(keys: tuple[str, ...]) -> str:
-    return "{" + ", ".join(json.dumps(k).replace("%", "%%") + ": %.4f" for k in _sorted_keys(keys)) + "}"
+def _metrics_layout(keys: tuple[str, ...]) -> tuple[tuple[str, ...], str]:
+    """For one set of metric names: the names sorted, and the JSON format string of their values."""
+    ordered = tuple(sorted(keys))
+    return ordered, "{" + ", ".join(json.dumps(k).replace("%", "%%") + ": %.4f" for k in ordered) + "}"
 
 
 def insert_box_values(db: DB, page_id: int, sheet_id: str, values: Iterable[tuple[Any, ...]]) -> None:
