@@ -47,6 +47,7 @@ test: debs venv node_modules/axe-core/axe.min.js
 lint: venv
 	.venv/bin/ruff check pipeline samples tests
 	.venv/bin/mypy pipeline samples
+	.venv/bin/lint-imports
 
 bench: debs venv
 	$(PY) -m samples.bench --pages 300 --out BENCHMARKS.md

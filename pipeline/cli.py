@@ -1,4 +1,4 @@
-"""The `ankieta` command: a thin click layer over pipeline.run.
+"""The `ankieta` command: a thin click layer over the run layer (pipeline.runs).
 
 Commands call library functions and turn our exceptions into a clean Polish message and a documented exit
 code (README, "Kody wyjścia"). Nothing here decides anything a library function could.
@@ -18,12 +18,16 @@ from typing import Any, TypeVar
 
 import click
 
-from pipeline import batch, editing, poster, quarantine, run, store
-from pipeline import config as C
-from pipeline import export as exporting
-from pipeline.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing
-from pipeline.layout import load_layout
-from pipeline.records import geometry_to_dict
+from pipeline import store
+from pipeline.base import config as C
+from pipeline.base.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing
+from pipeline.forms import poster
+from pipeline.records.form_geometry import geometry_to_dict
+from pipeline.records.layout import load_layout
+from pipeline.runs import editing
+from pipeline.runs import export as exporting
+from pipeline.runs.ingest import batch, quarantine
+from pipeline.runs.workspace import Workspace, form_pdf, init_workspace, open_workspace, publish_form
 
 F = TypeVar("F", bound=Callable[..., Any])
 CLI_USER = "cli"
@@ -63,9 +67,9 @@ def sheets_pl(n: int) -> str:
     return f"{n} arkuszy"
 
 
-def workspace(ctx: click.Context) -> run.Workspace:
+def workspace(ctx: click.Context) -> Workspace:
     home: Path = ctx.obj["home"]
-    return run.open_workspace(home)
+    return open_workspace(home)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -85,7 +89,7 @@ def main(ctx: click.Context, home: Path | None) -> None:
 def init(ctx: click.Context) -> None:
     """Utwórz przestrzeń roboczą (bazę danych i foldery)."""
     home: Path = ctx.obj["home"]
-    ws = run.init_workspace(home)
+    ws = init_workspace(home)
     click.echo(f"Przestrzeń robocza gotowa: {ws.home.resolve()}")
     click.echo("Następnie: ankieta office set --name \"Nazwa urzędu\", ankieta office departments add ..., "
                "ankieta forms pdf lesko-f1")
@@ -219,7 +223,7 @@ def forms_list(ctx: click.Context) -> None:
 def forms_pdf(ctx: click.Context, form: str, output: Path | None, copies: int | None) -> None:
     """Wydrukuj formularz do PDF (A4)."""
     ws = workspace(ctx)
-    pdf, version, serials = run.form_pdf(ws, form, copies, CLI_USER)
+    pdf, version, serials = form_pdf(ws, form, copies, CLI_USER)
     if output is None:
         suffix = f"-{serials[0]}-{serials[-1]}" if serials else "-wzor"
         output = ws.folder("printed") / f"{version.form}-v{version.version}{suffix}.pdf"
@@ -238,7 +242,7 @@ def forms_layout(ctx: click.Context, form: str, version: int | None) -> None:
     """Wypisz zamrożoną geometrię wersji formularza jako JSON (interfejs publiczny, README)."""
     ws = workspace(ctx)
     fv = store.get_form_version(ws.db, form, version) if version or store.latest_form_version(ws.db, form) \
-        else run.publish_form(ws, form, CLI_USER)
+        else publish_form(ws, form, CLI_USER)
     click.echo(json.dumps(geometry_to_dict(fv.geometry), ensure_ascii=False, indent=1))
 
 
@@ -324,7 +328,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int
         sys.exit(ExitCode.QUARANTINED)
 
 
-def _report_summary(ws: run.Workspace, summary: batch.BatchSummary) -> None:
+def _report_summary(ws: Workspace, summary: batch.BatchSummary) -> None:
     """Print the summary and append it to logs/ingest.log (the morning's record of the night)."""
     lines = summary_lines(summary)
     log = ws.folder("logs") / "ingest.log"
@@ -422,7 +426,7 @@ def report_group(ctx: click.Context, date_from: datetime | None, date_to: dateti
     if ctx.invoked_subcommand is not None:
         return
     # imported on use: reportlab and openpyxl stay out of every other command's start-up
-    from pipeline import reporting
+    from pipeline.runs import reporting
 
     ws = workspace(ctx)
     period = reporting.period_of(date_from.date() if date_from else None, date_to.date() if date_to else None, half)
@@ -440,7 +444,7 @@ def report_group(ctx: click.Context, date_from: datetime | None, date_to: dateti
 @handled
 def report_list(ctx: click.Context) -> None:
     """Raporty wygenerowane dotąd (archiwum w reports/, z sumą kontrolną)."""
-    from pipeline import reporting
+    from pipeline.runs import reporting
 
     rows = reporting.list_reports(workspace(ctx))
     if not rows:
@@ -493,7 +497,7 @@ def users_add(ctx: click.Context, name: str, role: str) -> None:
     """Dodaj konto NAME (albo ustaw mu nowe hasło). Hasło: pytanie w terminalu albo zmienna ANKIETA_PASSWORD."""
     import os
 
-    from pipeline.web import accounts
+    from pipeline.runs import accounts
 
     ws = workspace(ctx)
     password = os.environ.get("ANKIETA_PASSWORD") or click.prompt("Hasło", hide_input=True, confirmation_prompt="Powtórz hasło")
@@ -511,7 +515,7 @@ def users_list(ctx: click.Context) -> None:
 
 # --- "Oceń Urząd": the poster for the service desks and the banner for the office's site ------------------
 
-def _invitation(ws: run.Workspace, form: str | None, url: str | None) -> tuple[str, str]:
+def _invitation(ws: Workspace, form: str | None, url: str | None) -> tuple[str, str]:
     """The form to invite to (default: the main one) and the server's base address (--url or the office's)."""
     chosen = poster.choose_form(poster.published_forms(store.list_form_versions(ws.db)), form)
     if chosen is None:

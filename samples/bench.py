@@ -25,7 +25,9 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from pipeline import batch, ingest, reporting, run
+from pipeline.reader import decode as ingest
+from pipeline.runs import reporting, workspace
+from pipeline.runs.ingest import batch
 from samples import loadtest
 from samples.evaluate import Evaluation, evaluate
 from samples.generate import GENERATOR, generate_set
@@ -66,11 +68,11 @@ def _ensure_set(folder: Path, sheets: int, seed: int, profile: str, formats: tup
     return generate_set(folder, sheets, seed, prof, formats, workers=os.cpu_count() or 1)  # type: ignore[arg-type]
 
 
-def _fresh_workspace(path: Path) -> run.Workspace:
+def _fresh_workspace(path: Path) -> workspace.Workspace:
     shutil.rmtree(path, ignore_errors=True)
-    ws = run.init_workspace(path, DEMO_OFFICE)
+    ws = workspace.init_workspace(path, DEMO_OFFICE)
     for form in ("lesko-f1", "satysfakcja-5"):
-        run.publish_form(ws, form)
+        workspace.publish_form(ws, form)
     return ws
 
 

@@ -13,8 +13,10 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from pipeline import batch, export, reporting, run
-from pipeline.report_model import half_year
+from pipeline.report.model import half_year
+from pipeline.runs import export, reporting
+from pipeline.runs.ingest import batch
+from pipeline.runs.workspace import form_pdf, init_workspace
 from samples.evaluate import evaluate
 from samples.synth import DEMO_OFFICE
 
@@ -27,13 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     home: Path = a.home
     shutil.rmtree(home, ignore_errors=True)
-    ws = run.init_workspace(home, DEMO_OFFICE)
+    ws = init_workspace(home, DEMO_OFFICE)
     print(f"1. Przestrzeń robocza: {home.resolve()} ({DEMO_OFFICE.name}, {len(DEMO_OFFICE.departments)} komórek)")
     for form in ("lesko-f1", "satysfakcja-5"):
-        pdf, version, _ = run.form_pdf(ws, form)
+        pdf, version, _ = form_pdf(ws, form)
         master = ws.folder("printed") / f"{form}-v{version.version}-wzor.pdf"
         master.write_bytes(pdf)
-        pdf, version, serials = run.form_pdf(ws, form, copies=5)
+        pdf, version, serials = form_pdf(ws, form, copies=5)
         copies = ws.folder("printed") / f"{form}-v{version.version}-{serials[0]}-{serials[-1]}.pdf"
         copies.write_bytes(pdf)
         print(f"2. Wydruk {form} v{version.version}: {master.name} (wzór), {copies.name} (5 arkuszy)")

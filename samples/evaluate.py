@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline import store
-from pipeline.run import Workspace
+from pipeline.runs.workspace import Workspace
 
 
 @dataclass(frozen=True)

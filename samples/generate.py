@@ -27,7 +27,7 @@ from typing import Any, Literal
 import cv2
 import numpy as np
 
-from pipeline.records import PageGeometry
+from pipeline.records.form_geometry import PageGeometry
 from samples import phrases
 from samples.profiles import PROFILES, Profile
 from samples.scanner import (

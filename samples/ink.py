@@ -18,6 +18,8 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.graphics.barcode import qrencoder
 
+from pipeline.base.typeface import font_file
+
 MM_PER_INCH = 25.4
 Array = np.ndarray
 
@@ -134,7 +136,7 @@ def touches(strokes: Sequence[Stroke], x: float, y: float, w: float, h: float) -
 @cache
 def font_path(bold: bool = False) -> str:
     name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
-    with resources.as_file(resources.files("pipeline").joinpath("fonts", name)) as p:
+    with resources.as_file(font_file(name)) as p:
         return str(p)
 
 

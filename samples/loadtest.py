@@ -37,9 +37,10 @@ from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
 
-from pipeline import config as C
-from pipeline import run, store
-from pipeline.survey import SurveyForm, parse_submission, survey_form
+from pipeline import store
+from pipeline.base import config as C
+from pipeline.runs.workspace import Workspace, init_workspace, open_workspace, publish_form
+from pipeline.survey.form import SurveyForm, parse_submission, survey_form
 
 FORM = "lesko-f1"
 HEADING = "## Ankieta internetowa — test obciążenia"
@@ -162,8 +163,8 @@ def run_load(submissions: int = 2000, clients: int = 20, threads: int = C.SERVE_
     try:
         from samples.synth import DEMO_OFFICE
 
-        ws = run.init_workspace(tmp / "ws", DEMO_OFFICE)
-        fv = run.publish_form(ws, FORM)
+        ws = init_workspace(tmp / "ws", DEMO_OFFICE)
+        fv = publish_form(ws, FORM)
         sf = survey_form(fv.layout, fv.version)
         ws.db.close()
         ctx = multiprocessing.get_context("spawn")
@@ -203,7 +204,7 @@ def run_load(submissions: int = 2000, clients: int = 20, threads: int = C.SERVE_
         result.failed = sum(1 for s in sent if s.status != 303 or s.rows < 0)
         result.resent = sum(1 for s in sent if s.resent_status)
         result.failed += sum(1 for s in sent if s.resent_status not in (0, 303))
-        _verify(run.open_workspace(tmp / "ws"), sent, result)
+        _verify(open_workspace(tmp / "ws"), sent, result)
         return result
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -218,7 +219,7 @@ def _cpu_s(pid: int | None) -> float:
         return 0.0
 
 
-def _verify(ws: run.Workspace, sent: Sequence[Sent], result: LoadResult) -> None:
+def _verify(ws: Workspace, sent: Sequence[Sent], result: LoadResult) -> None:
     counts = {r["sheet_id"]: int(r["n"]) for r in store.rows(ws.db, "select sheet_id, count(*) as n from answers group by 1")}
     sheets = store.rows(ws.db, "select id, count(*) as n from sheets where channel = 'online' group by id")
     found = {r["id"]: int(r["n"]) for r in sheets}

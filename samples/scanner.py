@@ -16,9 +16,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from pipeline import config as C
-from pipeline.geometry import Rect
-from pipeline.records import PageGeometry, standard_markers
+from pipeline.base import config as C
+from pipeline.base.geometry import Rect
+from pipeline.records.form_geometry import PageGeometry, standard_markers
 from samples import ink as K
 from samples import phrases
 from samples.profiles import ColourMode, Profile

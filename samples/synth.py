@@ -25,19 +25,12 @@ import cv2
 import numpy as np
 from pdf2image import convert_from_bytes
 
-from pipeline import config as C
-from pipeline.layout import FormLayout, Question, TextSpec, load_layout, with_departments
-from pipeline.records import (
-    BoxGeom,
-    Department,
-    FormGeometry,
-    Office,
-    PageGeometry,
-    PageIdentity,
-    format_page_code,
-    version_fingerprint,
-)
-from pipeline.render import compose, draw_pdf, version_hash
+from pipeline.base import config as C
+from pipeline.forms.render import compose, draw_pdf, version_hash
+from pipeline.records.form_geometry import BoxGeom, FormGeometry, PageGeometry
+from pipeline.records.layout import FormLayout, Question, TextSpec, load_layout, with_departments
+from pipeline.records.office import Department, Office
+from pipeline.records.page_code import PageIdentity, format_page_code, version_fingerprint
 from samples import ink as K
 from samples import phrases
 from samples.ink import Ink, Stroke

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import run
-from pipeline.records import Department, Office
+from pipeline.records.office import Department, Office
+from pipeline.runs.workspace import Workspace, init_workspace
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,15 +29,15 @@ LESKO = Office(
 
 
 @pytest.fixture
-def workspace(tmp_path: Path) -> run.Workspace:
-    return run.init_workspace(tmp_path / "ws", LESKO)
+def workspace(tmp_path: Path) -> Workspace:
+    return init_workspace(tmp_path / "ws", LESKO)
 
 
 @pytest.fixture(scope="session")
 def prepared_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One ingested, reviewed-to-be batch (tests/browser/harness.make_batch) under `ws/`, its scans under
     `scans/`; made once for every module that needs it. Tests work on private copies (copy_workspace)."""
-    from tests.browser.harness import make_batch
+    from tests.web.harness import make_batch
 
     root = tmp_path_factory.mktemp("batch")
     make_batch(root / "ws", root / "scans").db.close()

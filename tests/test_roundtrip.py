@@ -13,17 +13,19 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import batch, export, run, store
+from pipeline import store
+from pipeline.runs import export, workspace
+from pipeline.runs.ingest import batch
 from samples.evaluate import evaluate
 from samples.generate import generate_set
 from samples.profiles import PROFILES
 from samples.synth import DEMO_OFFICE
 
 
-def _workspace(tmp: Path) -> run.Workspace:
-    ws = run.init_workspace(tmp / "ws", DEMO_OFFICE)
+def _workspace(tmp: Path) -> workspace.Workspace:
+    ws = workspace.init_workspace(tmp / "ws", DEMO_OFFICE)
     for form in ("lesko-f1", "satysfakcja-5"):
-        run.publish_form(ws, form)
+        workspace.publish_form(ws, form)
     return ws
 
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pipeline.errors import InvalidInput, NotFound
-from pipeline.layout import FormLayout, layout_from_dict
-from pipeline.records import FormGeometry, geometry_from_dict
+from pipeline.base.errors import InvalidInput, NotFound
+from pipeline.records.form_geometry import FormGeometry, geometry_from_dict
+from pipeline.records.layout import FormLayout, layout_from_dict
 from pipeline.store.base import DB, _t, audit, now_iso
 
 # --- forms ---------------------------------------------------------------------------------------

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from pipeline.errors import InvalidInput, NotFound
-from pipeline.records import Department, Office
+from pipeline.base.errors import InvalidInput, NotFound
+from pipeline.records.office import Department, Office
 from pipeline.store.base import DB, _t, audit, now_iso
 
 # --- office data ---------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ def m004_office_public(db: DB) -> None:
 
 @migrations()
 def m005_page_placement(db: DB) -> None:
-    """Where the review picture lies on the page (pipeline/page_image.py): JSON {width_px, height_px, to_pt}.
+    """Where the review picture lies on the page (pipeline/reader/page_image.py): JSON {width_px, height_px, to_pt}.
     Pages read before it have NULL: their picture is already upright at the page's size."""
     _t(db, "pages").add_column("image_placement", str)
 

@@ -23,9 +23,10 @@ from flask_login import LoginManager, UserMixin, current_user, login_required, l
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
-from pipeline import run, store
-from pipeline.errors import AnkietaError
-from pipeline.web import accounts
+from pipeline import store
+from pipeline.base.errors import AnkietaError
+from pipeline.runs import accounts
+from pipeline.runs.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 SESSION_HOURS = 12
@@ -47,10 +48,10 @@ class User(UserMixin):
         return self.account.role
 
 
-def ws() -> run.Workspace:
+def ws() -> Workspace:
     """The request's workspace (its own SQLite connection, closed at teardown)."""
     if "ws" not in g:
-        g.ws = run.open_workspace(current_app.config["ANKIETA_HOME"])
+        g.ws = open_workspace(current_app.config["ANKIETA_HOME"])
     return g.ws
 
 
@@ -79,7 +80,7 @@ def _safe_next(target: str | None) -> str:
 
 def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.Throttle | None = None) -> Flask:
     app = Flask(__name__)
-    first = run.open_workspace(home)     # fails early, with the CLI's message, when there is no workspace
+    first = open_workspace(home)     # fails early, with the CLI's message, when there is no workspace
     app.config.update(
         SECRET_KEY=store.web_secret(first.db, lambda: secrets.token_hex(32)),
         SESSION_COOKIE_NAME="ankieta_sesja",

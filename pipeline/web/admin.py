@@ -21,11 +21,13 @@ from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
 
-from pipeline import config as C
-from pipeline import dashboard, editing, reporting, store, survey_edit, uploads
-from pipeline.errors import AnkietaError, InvalidInput
-from pipeline.report_model import Period
-from pipeline.web import accounts, requires, ws
+from pipeline import store
+from pipeline.base import config as C
+from pipeline.base.errors import AnkietaError, InvalidInput
+from pipeline.report.model import Period
+from pipeline.runs import accounts, dashboard, editing, reporting, survey_edit
+from pipeline.runs.ingest import uploads
+from pipeline.web import requires, ws
 
 bp = Blueprint("admin", __name__)
 ENTRY_URL = "/admin/wprowadz"        # the hand-entry page (pipeline/web/entry.py); linked only when it exists

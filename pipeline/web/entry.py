@@ -17,10 +17,11 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from pipeline import config as C
-from pipeline import responses, store
-from pipeline.errors import NotFound
-from pipeline.survey import FieldError, SurveyForm, default_values, describe
+from pipeline import store
+from pipeline.base import config as C
+from pipeline.base.errors import NotFound
+from pipeline.runs import responses
+from pipeline.survey.form import FieldError, SurveyForm, default_values, describe
 from pipeline.web import requires, ws
 
 bp = Blueprint("entry", __name__)

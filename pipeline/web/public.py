@@ -14,10 +14,11 @@ from flask import Blueprint, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from pipeline import config as C
-from pipeline import poster, store
-from pipeline.errors import NotFound
-from pipeline.records import Office
+from pipeline import store
+from pipeline.base import config as C
+from pipeline.base.errors import NotFound
+from pipeline.forms import poster
+from pipeline.records.office import Office
 from pipeline.web import ws
 
 bp = Blueprint("public", __name__)

@@ -32,10 +32,12 @@ from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from pipeline import config as C
-from pipeline import responses, run, store
-from pipeline.errors import NotFound
-from pipeline.survey import FieldError, SurveyForm, default_values, parse_submission
+from pipeline import store
+from pipeline.base import config as C
+from pipeline.base.errors import NotFound
+from pipeline.runs import responses
+from pipeline.runs.workspace import Workspace, open_workspace
+from pipeline.survey.form import FieldError, SurveyForm, default_values, parse_submission
 
 bp = Blueprint("survey", __name__)
 
@@ -90,14 +92,14 @@ def _setup(state: BlueprintSetupState) -> None:
 _local = threading.local()
 
 
-def _ws() -> run.Workspace:
+def _ws() -> Workspace:
     """This server thread's own workspace connection, opened once and kept (see the module docstring)."""
     home = current_app.config["ANKIETA_HOME"]
-    w: run.Workspace | None = getattr(_local, "ws", None)
+    w: Workspace | None = getattr(_local, "ws", None)
     if w is None or w.home != home:
         if w is not None:
             w.db.close()
-        w = run.open_workspace(home)
+        w = open_workspace(home)
         _local.ws = w
     return w
 

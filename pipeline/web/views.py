@@ -13,8 +13,9 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from pipeline import review, store
-from pipeline.errors import AnkietaError, NotFound
+from pipeline import store
+from pipeline.base.errors import AnkietaError, NotFound
+from pipeline.runs import review
 from pipeline.web import requires, ws
 
 bp = Blueprint("review", __name__)

@@ -1,1 +1,0 @@
-"""Helpers for the browser tests: a waitress server in a thread and Debian's Chromium driven by Playwright."""
