@@ -22,7 +22,7 @@ import pytest
 from pipeline.base import config as C
 from pipeline.base.geometry import Rect
 from pipeline.forms.render import compose, draw_pdf
-from pipeline.reader.detect import patches, read_boxes, read_text_areas
+from pipeline.reader.detect import outline, read_boxes, read_text_areas, sampling
 from pipeline.records.form_geometry import PageGeometry
 from pipeline.records.layout import FormLayout, load_layout, with_departments
 from pipeline.records.office import Office
@@ -301,16 +301,16 @@ def test_coarse_to_fine_outline_search_finds_the_shift_trying_every_shift_finds(
     checked = 0
     for seed, (kind, error) in enumerate([("office", (0.6, -1.4)), ("bilevel", (-2.2, 0.3)), ("blur", (0.0, 0.0))]):
         img, reg = scan(form, 2, 300, draw, kind, 0.8, seed=seed, error_mm=error)
-        h = patches.homography(reg.matrix)
+        h = sampling.homography(reg.matrix)
         rects = [b.rect for b in form.pages[1].boxes]
         for search_mm in (C.DETECT_NEAR_SEARCH_MM, 5.0 * C.DETECT_SEARCH_BOX_RATIO):
-            plan = patches.outline_plan(5.0, search_mm)
-            corner_pt = (plan.centre + 0.5) / patches.RES * C.PT_PER_MM
-            grey = patches.sample_many(img, h, [(r.center.x - corner_pt, r.center.y - corner_pt) for r in rects],
-                                       plan.size, patches.RES)
+            plan = outline.outline_plan(5.0, search_mm)
+            corner_pt = (plan.centre + 0.5) / sampling.RES * C.PT_PER_MM
+            grey = sampling.sample_many(img, h, [(r.center.x - corner_pt, r.center.y - corner_pt) for r in rects],
+                                       plan.size, sampling.RES)
             white = np.full(len(rects), 230.0, dtype=np.float32)
             dark = (230 - np.minimum(grey, 230)).astype(np.uint8)
-            dy, dx, top, _ = patches.find_outlines(dark, 1.0 / white, plan)
+            dy, dx, top, _ = outline.find_outlines(dark, 1.0 / white, plan)
             a_in, a_out, b_in, b_out = plan.squares
             for i, d in enumerate(dark.astype(np.float64) / 230.0):
                 best, where = -np.inf, (0, 0)

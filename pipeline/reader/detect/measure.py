@@ -1,11 +1,8 @@
-"""Reading one printed checkbox: measuring the ink inside its outline and deciding its state.
+"""Step 3 of reading a box: measuring the ink inside its printed outline (found in step 2).
 
-Follows SDAPS (NOTES.md, "How established OMR systems read marks"): every box is resampled from the scan
-into a small upright patch at a fixed resolution (so every threshold below is in millimetres, whatever the
-scan's DPI or skew) and its printed outline is found in the patch (pipeline/reader/detect/patches.py): first within
-DETECT_NEAR_SEARCH_MM of where registration puts it, and ±½ box for a box not found clearly there. Only
-the inside of the box, shrunk by 1.5 line widths, is measured, normalised by the paper level around
-the box and the darkness of its own printed outline. Several metrics look at that ink:
+Follows SDAPS (NOTES.md, "How established OMR systems read marks"): only the inside of the box, shrunk by
+1.5 line widths, is measured, normalised by the paper level around the box and the darkness of its own
+printed outline. Several metrics look at that ink:
 
 - coverage: share of the inside that is ink, after dropping specks (scanner dust, toner spray) and the
   fringe a blurred outline leaves along the border;
@@ -13,7 +10,7 @@ the box and the darkness of its own printed outline. Several metrics look at tha
 - lines_residual: share of the ink left after erasing the strongest straight strokes (SDAPS: a cross,
   tick or slash nearly vanishes, a fill does not). With marker-wide strokes it separates less well than
   the two below, which decide, so it is evidence for a person only: measured for the boxes a person may
-  look at (uncertain, or filled) and absent from the others (it was ~5 % of the whole read);
+  look at (uncertain, or filled: `lines_metric`, after step 4) and absent from the others;
 - white_share: share of the inside far from any ink (empty = 1, cross 0.1-0.8, filled = 0);
 - solid_share: share of the inside deep inside a blob of ink (filled ~1, pen crosses ~0, markers <= 0.5);
 - faint_extent_mm, specks/spread_mm: traces too pale, or too broken up (pencil in a bilevel scan), to be
@@ -21,14 +18,11 @@ the box and the darkness of its own printed outline. Several metrics look at tha
   boxes that could be empty, and are 0 in the others);
 - darkness: mean darkness above the noise floor (recorded for the reviewer and for tuning).
 
-`classify` turns them into a state with a confidence; anything between the clear regions is "uncertain"
-with a Polish reason, because a wrong confident answer is the one error a reviewer never sees.
-This module is detect's helper: it knows nothing about questions (detect.py applies those rules).
+Step 4 (classify) turns them into a state. Text areas use `drop_specks` too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -37,9 +31,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from pipeline.base import config as C
-from pipeline.base.geometry import Rect
-from pipeline.reader.detect import patches
-from pipeline.reader.detect.patches import RES, Floats, Grey, Located, Matrix
+from pipeline.reader.detect.outline import Located
+from pipeline.reader.detect.sampling import RES, Floats
 
 # --- measuring the inside ------------------------------------------------------------------------
 
@@ -128,61 +121,16 @@ def _scatter(mask: NDArray[np.bool_]) -> tuple[int, float]:
 
 
 @dataclass(frozen=True)
-class BoxEvidence:
-    """One box's measurements (what BoxReading.metrics stores) and its verdict without question context.
+class Measured:
+    """One box's metrics (what BoxReading.metrics stores; `lines_residual` is added after step 4 where a
+    person may look) and its ink after dropping specks (None when there is none)."""
 
-    `state` is "marked", "empty", "filled" (a fully filled box: an answer or a cancellation, detect decides
-    from the other boxes of the question) or "uncertain".
-    """
-
-    state: str
-    confidence: float
-    reason: str
     metrics: dict[str, float]
+    ink: NDArray[np.bool_] | None
 
 
-def measure_boxes(image: Grey, h: Matrix, rects: Sequence[Rect], px_per_pt: float) -> list[BoxEvidence]:
-    """Sample every box, find its outline, measure the inside and classify it (no question context).
-
-    Boxes of one size are processed as one stack; only boxes with some ink get the per-box shape metrics.
-    """
-    out: list[BoxEvidence | None] = [None] * len(rects)
-    groups: dict[float, list[int]] = {}
-    for i, r in enumerate(rects):
-        # printed boxes are square; a frozen rect's w and h differ only by rounding
-        groups.setdefault(round((r.w + r.h) / 2 / C.PT_PER_MM, 2), []).append(i)
-    for box_mm, idx in groups.items():
-        for i, ev in zip(idx, _measure_group(image, h, [rects[i] for i in idx], box_mm, px_per_pt), strict=True):
-            out[i] = ev
-    return [ev for ev in out if ev is not None]
-
-
-def _measure_group(image: Grey, h: Matrix, rects: Sequence[Rect], box_mm: float, px_per_pt: float) -> list[BoxEvidence]:
-    """Near first: every box is sampled with room for a ±DETECT_NEAR_SEARCH_MM outline search, 58 % of the
-    pixels the ±½ box search needs (registration puts boxes within 0.2 mm on every bench page; the
-    sampling and search were a third of the whole read). A box whose outline is not found clearly, or only
-    at the edge of that window, is sampled again and searched ±½ box (SDAPS), so a box displaced further
-    (a stretched or lifted sheet, a poor marker fit) is still found, or flagged."""
-    full = patches.outline_plan(box_mm, box_mm * C.DETECT_SEARCH_BOX_RATIO)
-    near = patches.outline_plan(box_mm, min(C.DETECT_NEAR_SEARCH_MM, box_mm * C.DETECT_SEARCH_BOX_RATIO))
-    out: list[BoxEvidence | None] = [None] * len(rects)
-    loc = patches.locate(image, h, rects, near)
-    # (boxes so small that ±½ box is within the near reach have nothing wider to be searched in)
-    settled = ((np.maximum(abs(loc.dy), abs(loc.dx)) < near.search - 1) & (loc.quality >= 1.0)
-               | (near.search >= full.search))
-    kept = np.flatnonzero(settled)
-    for i, ev in zip(kept.tolist(), _evidence(loc, kept, px_per_pt), strict=True):
-        out[i] = ev
-    rest = np.flatnonzero(~settled).tolist()
-    if rest:
-        wide = patches.locate(image, h, [rects[i] for i in rest], full)
-        for i, ev in zip(rest, _evidence(wide, np.arange(len(rest)), px_per_pt), strict=True):
-            out[i] = ev
-    return [ev for ev in out if ev is not None]
-
-
-def _evidence(loc: Located, idx: NDArray[np.int64], px_per_pt: float) -> list[BoxEvidence]:
-    """Measure the inside of the boxes `idx` of a located stack and classify them."""
+def inside(loc: Located, idx: NDArray[np.int64], px_per_pt: float) -> list[Measured]:
+    """Measure the inside of the boxes `idx` of a located stack."""
     if not idx.size:
         return []
     plan, dark = loc.plan, loc.dark
@@ -210,7 +158,6 @@ def _evidence(loc: Located, idx: NDArray[np.int64], px_per_pt: float) -> list[Bo
     score, quality = loc.score[idx], loc.quality[idx]
     to_px = C.PT_PER_MM / RES * px_per_pt
     result = []
-    no_ink: tuple[str, float, float] | None = None
     for i in range(len(idx)):
         m: dict[str, float] = {
             "dx_px": float(dx[i]) * to_px, "dy_px": float(dy[i]) * to_px,
@@ -220,16 +167,9 @@ def _evidence(loc: Located, idx: NDArray[np.int64], px_per_pt: float) -> list[Bo
             "darkness": float(darkness[i]), "extent_mm": 0.0, "faint_extent_mm": 0.0, "specks": 0.0, "spread_mm": 0.0,
             "stroke_mm": 0.0, "white_share": 1.0, "solid_share": 0.0,
         }
-        if raw_cov[i] > 0 or has_faint[i]:
-            ink = _shape_metrics(inner[i], raw[i], faint[i], m)
-            state, conf, reason = classify(m)
-            if ink is not None and state in ("uncertain", "filled"):
-                m["lines_residual"] = _lines_metric(ink, m["stroke_mm"])
-        else:
-            # no ink at all: the shape metrics are their defaults, so the support is the same for every such box
-            no_ink = no_ink or support(m)
-            state, conf, reason = decide(m, *no_ink)
-        result.append(BoxEvidence(state, conf, reason, m))
+        # no ink at all: the shape metrics keep their defaults
+        ink = _shape_metrics(inner[i], raw[i], faint[i], m) if raw_cov[i] > 0 or has_faint[i] else None
+        result.append(Measured(m, ink))
     return result
 
 
@@ -268,78 +208,10 @@ def _shape_metrics(inner: Floats, raw: NDArray[np.bool_], faint: NDArray[np.bool
     return ink
 
 
-def _lines_metric(ink: NDArray[np.bool_], stroke_mm: float) -> float:
+def lines_metric(ink: NDArray[np.bool_], stroke_mm: float) -> float:
     """lines_residual of a box's ink, erasing strokes as wide as the ink's own (within sane pen widths)."""
     erase = min(max(stroke_mm * RES, C.DETECT_STROKE_MIN_MM * RES), C.DETECT_STROKE_MAX_MM * RES)
     # at half resolution (OR-pooled, so no thin stroke is lost): a quarter of the pixels, the same answer
     k = ink.shape[0] // 2 * 2
     pooled = ink[:k:2, :k:2] | ink[1:k:2, :k:2] | ink[:k:2, 1:k:2] | ink[1:k:2, 1:k:2]
     return lines_residual(pooled, erase / 2, RES / 2)
-
-
-# --- the decision --------------------------------------------------------------------------------
-
-def ramp(x: float, lo: float, hi: float) -> float:
-    """0 at lo, 1 at hi, linear between (hi below lo gives a falling ramp)."""
-    return min(max((x - lo) / (hi - lo), 0.0), 1.0)
-
-
-def classify(m: dict[str, float]) -> tuple[str, float, str]:
-    """State, confidence 0..1 and a Polish reason from one box's metrics (no question context).
-
-    Each state gets a support 0..1 from the metrics (SDAPS maps each metric to a state and a quality); the
-    best wins, its confidence is reduced by the runner-up's support and capped by the position quality.
-    Below DETECT_MIN_CONFIDENCE_RATIO the box is "uncertain": a person looks at it.
-    """
-    return decide(m, *support(m))
-
-
-def support(m: dict[str, float]) -> tuple[str, float, float]:
-    """The best-supported state, its support and the runner-up's (classify's first half: not the position)."""
-    cov, white, solid, extent = m["coverage"], m["white_share"], m["solid_share"], m["extent_mm"]
-    empty = min(
-        ramp(cov, C.DETECT_EMPTY_COVERAGE_MAX_RATIO, C.DETECT_EMPTY_COVERAGE_CLEAR_RATIO),
-        ramp(extent, C.DETECT_EMPTY_EXTENT_MAX_MM, C.DETECT_EMPTY_EXTENT_CLEAR_MM),
-        ramp(m["faint_extent_mm"], C.DETECT_FAINT_EXTENT_MAX_MM, C.DETECT_FAINT_EXTENT_CLEAR_MM),
-        max(ramp(m["specks"], C.DETECT_TRACE_SPECKS_MAX, C.DETECT_TRACE_SPECKS_CLEAR),
-            ramp(m["spread_mm"], C.DETECT_TRACE_SPREAD_MAX_MM, C.DETECT_TRACE_SPREAD_CLEAR_MM)),
-    )
-    # Much ink must still look like strokes to be a cross: paper left between them, no solid core.
-    strokes = min(ramp(solid, C.DETECT_CROSS_SOLID_MAX_RATIO, C.DETECT_CROSS_SOLID_CLEAR_RATIO),
-                  ramp(white, C.DETECT_CROSS_WHITE_MIN_RATIO, C.DETECT_CROSS_WHITE_CLEAR_RATIO))
-    mark = min(
-        ramp(cov, C.DETECT_MARK_COVERAGE_MIN_RATIO, C.DETECT_MARK_COVERAGE_CLEAR_RATIO),
-        ramp(extent, C.DETECT_MARK_EXTENT_MIN_MM, C.DETECT_MARK_EXTENT_CLEAR_MM),
-        max(ramp(cov, C.DETECT_DENSE_COVERAGE_FULL_RATIO, C.DETECT_DENSE_COVERAGE_MIN_RATIO), strokes),
-    )
-    solid_fill = min(ramp(cov, C.DETECT_FILL_COVERAGE_MIN_RATIO, C.DETECT_FILL_COVERAGE_CLEAR_RATIO),
-                     ramp(white, C.DETECT_FILL_WHITE_MAX_RATIO, C.DETECT_FILL_WHITE_CLEAR_RATIO),
-                     ramp(solid, C.DETECT_FILL_SOLID_MIN_RATIO, C.DETECT_FILL_SOLID_CLEAR_RATIO))
-    hatched = min(ramp(cov, C.DETECT_HATCH_COVERAGE_MIN_RATIO, C.DETECT_HATCH_COVERAGE_CLEAR_RATIO),
-                  ramp(white, C.DETECT_HATCH_WHITE_MAX_RATIO, C.DETECT_HATCH_WHITE_CLEAR_RATIO))
-    support = {"empty": empty, "marked": mark, "filled": max(solid_fill, hatched)}
-    ranked = sorted(support.items(), key=lambda kv: kv[1], reverse=True)
-    (state, best), (_, second) = ranked[0], ranked[1]
-    return state, best, second
-
-
-def decide(m: dict[str, float], state: str, best: float, second: float) -> tuple[str, float, str]:
-    """classify's second half: the confidence, capped by the position quality, and the reason if uncertain."""
-    cov, extent = m["coverage"], m["extent_mm"]
-    position = m["position_quality"]
-    conf = min(best * (1.0 - second), position)
-    if conf >= C.DETECT_MIN_CONFIDENCE_RATIO:
-        return state, conf, ""
-    if position < C.DETECT_MIN_CONFIDENCE_RATIO and position < best * (1.0 - second):
-        reason = "nie odnaleziono ramki kratki – sprawdź położenie"
-    elif cov >= C.DETECT_DENSE_COVERAGE_MIN_RATIO:
-        reason = "gęsto zamalowane – krzyżyk czy zamalowanie kratki?"
-    elif extent < C.DETECT_MARK_EXTENT_CLEAR_MM and cov >= C.DETECT_EMPTY_COVERAGE_CLEAR_RATIO:
-        reason = "mały lub niepełny znak"
-    elif cov < C.DETECT_MARK_COVERAGE_MIN_RATIO and m["faint_extent_mm"] >= C.DETECT_FAINT_EXTENT_CLEAR_MM:
-        reason = "bardzo słaby ślad (np. jasny ołówek)"
-    elif cov < C.DETECT_MARK_COVERAGE_MIN_RATIO and m["specks"] > C.DETECT_TRACE_SPECKS_CLEAR:
-        reason = "przerywany ślad (np. ołówek w skanie czarno-białym)"
-    else:
-        reason = "mało tuszu – znak niepewny"
-    return "uncertain", max(min(conf, C.DETECT_MIN_CONFIDENCE_RATIO - 0.01), 0.0), reason
