@@ -27,7 +27,7 @@ from pathlib import Path
 
 from pipeline.reader import decode as ingest
 from pipeline.runs import reporting, workspace
-from pipeline.runs.ingest import batch
+from pipeline.runs.ingest import batch, readers
 from samples import loadtest
 from samples.evaluate import Evaluation, evaluate
 from samples.generate import GENERATOR, generate_set
@@ -47,7 +47,8 @@ def decode_floor(files: list[Path], workers: int) -> float:
     tasks = [(str(f), i) for f in files for i in range(ingest.page_count(f))]
     t0 = time.perf_counter()
     # the same process set-up as the ingest's readers (one thread, freed memory kept), so the floor is as low
-    with ProcessPoolExecutor(workers, mp_context=batch.pool_context(), initializer=batch.init_reader, initargs=({}, {})) as ex:
+    with ProcessPoolExecutor(workers, mp_context=readers.pool_context(), initializer=readers.init_reader,
+                             initargs=({}, {})) as ex:
         sum(ex.map(_decode_task, tasks, chunksize=4))
     return time.perf_counter() - t0
 
@@ -117,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         reads.append(time.perf_counter() - t0)
     floor_s, read_s = statistics.median(floors), statistics.median(reads)
     t0 = time.perf_counter()
-    drafted = batch.draft_pending_texts(ws, workers)
+    drafted = readers.draft_pending_texts(ws, workers)
     ocr_s = time.perf_counter() - t0
     speed = evaluate(ws, speed_truth)
     me_mb, kids_mb = _peak_mb()

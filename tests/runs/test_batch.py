@@ -22,7 +22,7 @@ from PIL import Image
 from pipeline import store
 from pipeline.base.errors import ExitCode, Locked
 from pipeline.runs import export, workspace
-from pipeline.runs.ingest import batch
+from pipeline.runs.ingest import batch, inbox
 from samples.generate import generate_set
 from samples.synth import DEMO_OFFICE
 
@@ -204,14 +204,14 @@ def test_a_file_still_being_written_is_not_taken(ws: workspace.Workspace, scans:
 
 
 def test_second_run_is_refused_while_one_holds_the_lock(ws: workspace.Workspace) -> None:
-    with batch.workspace_lock(ws), pytest.raises(Locked, match="pid"):
+    with inbox.workspace_lock(ws), pytest.raises(Locked, match="pid"):
         batch.ingest(ws, None, workers=1, min_age_s=0, settle_s=0)
     r = subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(ws.home), "ingest"], capture_output=True, text=True)
     assert r.returncode == ExitCode.OK
 
 
 def test_lock_exit_code_from_the_command_line(ws: workspace.Workspace) -> None:
-    with batch.workspace_lock(ws):
+    with inbox.workspace_lock(ws):
         r = subprocess.run([sys.executable, "-m", "pipeline.cli", "--home", str(ws.home), "ingest"],
                            capture_output=True, text=True)
     assert r.returncode == ExitCode.LOCKED and "Wczytywanie już trwa" in r.stderr

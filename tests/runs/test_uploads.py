@@ -13,7 +13,7 @@ from pipeline import store
 from pipeline.base import config as C
 from pipeline.base.errors import InvalidInput
 from pipeline.runs import workspace
-from pipeline.runs.ingest import batch, uploads
+from pipeline.runs.ingest import batch, inbox, uploads
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = ROOT / "samples" / "scans" / "stack-02-0001.jpg"       # one page of lesko-f1 or satysfakcja-5, 200-300 DPI
@@ -71,7 +71,7 @@ def test_good_damaged_and_known_files(demo: workspace.Workspace) -> None:
 
 
 def test_a_held_lock_leaves_the_files_for_the_next_run(demo: workspace.Workspace) -> None:
-    with batch.workspace_lock(demo):           # the night's run, as far as the upload can tell
+    with inbox.workspace_lock(demo):           # the night's run, as far as the upload can tell
         result = uploads.upload_and_ingest(demo, _files(("strona.jpg", GOOD.read_bytes())), "admin")
     assert result.batch_id == 0 and "Wczytywanie już trwa" in result.locked_message
     assert "nie wysyłaj ich ponownie" in result.locked_message and result.files[0].status == "waiting"

@@ -8,31 +8,16 @@ never a second response. A sheet missing a page is flagged, not dropped.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from pipeline import store
 from pipeline.records.answers import transcription_areas
-from pipeline.records.reading import PageReading, RejectedPage
+from pipeline.records.reading import PageReading
+from pipeline.runs.ingest.readers import PageOutcome
 from pipeline.runs.workspace import Workspace
-
-
-@dataclass(frozen=True)
-class PageOutcome:
-    """What a worker returns for one page: a reading (with the names of the images it wrote) or a rejection."""
-
-    reading: PageReading | None = None
-    rejected: RejectedPage | None = None
-    image_name: str = ""
-    image_placement: dict[str, Any] = field(default_factory=dict)   # page_image.PageImage's size and to_pt
-    # the boxes' stored rows (store.box_values), made by the worker; the reading's boxes then carry no metrics
-    box_values: tuple[tuple[Any, ...], ...] = ()
-    crops: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -42,45 +27,10 @@ class FileResult:
     sheets: tuple[str, ...] = ()
     quarantined: tuple[tuple[str, str], ...] = ()
     rejected: dict[str, int] = field(default_factory=dict)
-    whole_file_quarantined: bool = False
 
 
 def _day() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
-
-
-def keep_file(ws: Workspace, path: Path, folder: Path, from_inbox: bool) -> Path:
-    """Put a scan into `folder` under a free name: moved when it came from the inbox (or already lies in the
-    workspace), copied when the user named a file elsewhere (their original stays where it was)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / path.name
-    n = 1
-    while target.exists():
-        target = folder / f"{path.stem}-{n}{path.suffix}"
-        n += 1
-    if from_inbox or ws.home.resolve() in path.resolve().parents:
-        try:
-            os.replace(path, target)     # atomic within one filesystem
-        except OSError:
-            shutil.copy2(path, target)   # the inbox is on another filesystem (a network share)
-            path.unlink()
-    else:
-        shutil.copy2(path, target)
-    return target
-
-
-def quarantine_file(ws: Workspace, path: Path, sha: str, batch_id: int, code: str, message: str,
-                    from_inbox: bool) -> FileResult:
-    """Move (inbox) or copy (explicit path) a file to quarantine/ with a Polish reason file and a row."""
-    target = keep_file(ws, path, ws.folder("quarantine") / _day(), from_inbox)
-    reason_text = (f"Plik: {path.name}\nPowód: {message}\nKod: {code}\nData: {datetime.now().isoformat(timespec='seconds')}\n"
-                   "Co zrobić: popraw lub zeskanuj ponownie i połóż nowy plik w folderze inbox/, albo: "
-                   "ankieta quarantine retry / discard.\n")
-    target.with_name(target.name + ".powod.txt").write_text(reason_text, "utf-8")
-    with ws.db.atomic():
-        store.add_quarantine(ws.db, file_name=path.name, file_sha256=sha, page_index=None, reason=code, message=message,
-                             path=str(target.relative_to(ws.home)), batch_id=batch_id)
-    return FileResult(path.name, 0, quarantined=((path.name, message),), whole_file_quarantined=True)
 
 
 def _sheet_for(db: store.DB, reading: PageReading, sha: str,
@@ -105,10 +55,11 @@ def _sheet_for(db: store.DB, reading: PageReading, sha: str,
 
 
 def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, outcomes: list[PageOutcome],
-                record: bool = True, received: str = "") -> FileResult:
-    """Store everything read from one file atomically (the caller archives the original afterwards).
+                record: bool = True, received: str = "", quarantined_whole: bool = False) -> FileResult:
+    """Store everything read from one file atomically (the caller files the original away afterwards).
     `record=False` adds pages to a file already stored (a page retried from the quarantine). `received` is the
-    day the paper was collected (the report's period uses it); default: today."""
+    day the paper was collected (the report's period uses it); default: today. `quarantined_whole`: the whole
+    file goes to quarantine (filing.judge), so its rejected pages get no quarantine rows of their own."""
     db = ws.db
     rejected: Counter[str] = Counter()
     quarantined: list[tuple[str, str]] = []
@@ -116,9 +67,6 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
     open_master: dict[tuple[str, int], tuple[str, int]] = {}
     versions: dict[tuple[str, int], store.FormVersion] = {}
     read_any = any(o.reading is not None for o in outcomes)
-    # A file with no page of ours (a letter, another office's form) goes to quarantine whole; the caller
-    # moves it there. Otherwise rejected pages are quarantined one by one and the file is archived.
-    whole = not read_any and any(o.rejected is not None and o.rejected.reason != "blank" for o in outcomes)
     with db.atomic():
         if record:
             store.record_file(db, sha=sha, name=path.name, size=path.stat().st_size, batch_id=batch_id,
@@ -130,7 +78,7 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
                 store.insert_page(db, {"file_sha256": sha, "file_name": path.name, "page_index": r.index,
                                        "status": "blank" if r.reason == "blank" else "rejected", "reason": r.reason,
                                        "message": r.message, "batch_id": batch_id})
-                if r.reason != "blank" and not whole:    # blank duplex backs are expected, nothing to act on
+                if r.reason != "blank" and not quarantined_whole:    # blank duplex backs are expected, nothing to act on
                     where = f"{path.name}, strona {r.index + 1}"
                     store.add_quarantine(db, file_name=path.name, file_sha256=sha, page_index=r.index, reason=r.reason,
                                          message=r.message, path="", batch_id=batch_id)
@@ -179,4 +127,4 @@ def commit_file(ws: Workspace, path: Path, sha: str, batch_id: int, label: str, 
         for sheet_id in touched:
             store.check_missing_pages(db, sheet_id, batch_id)
             store.refresh_sheet_status(db, sheet_id)
-    return FileResult(path.name, len(outcomes), tuple(touched), tuple(quarantined), dict(rejected), whole)
+    return FileResult(path.name, len(outcomes), tuple(touched), tuple(quarantined), dict(rejected))

@@ -12,7 +12,7 @@ from typing import Any
 
 from pipeline import store
 from pipeline.base.errors import InvalidInput, NotFound
-from pipeline.runs.ingest import batch
+from pipeline.runs.ingest import batch, readers
 from pipeline.runs.ingest.collate import commit_file
 from pipeline.runs.workspace import Workspace
 
@@ -48,8 +48,8 @@ def retry(ws: Workspace, item_id: int, user: str, workers: int = 1) -> str:
     if not archived or not (ws.home / archived).exists():
         raise NotFound(f"Oryginał pliku {row['file_name']} nie jest w archiwum; nie można ponowić strony.")
     path = ws.home / archived
-    batch.init_reader(store.form_versions_by_key(ws.db), {n: ws.folder(n) for n in ("pages", "crops")})
-    outcome = batch.read_task((str(path), int(row["page_index"]), row["file_sha256"], row["file_name"]))
+    readers.init_reader(store.form_versions_by_key(ws.db), {n: ws.folder(n) for n in ("pages", "crops")})
+    outcome = readers.read_task((str(path), int(row["page_index"]), row["file_sha256"], row["file_name"]))
     if outcome.reading is None:
         assert outcome.rejected is not None
         with ws.db.atomic():
