@@ -1,4 +1,4 @@
-"""The web application (Flask): accounts, the reviewer's queue, and later the survey and admin pages.
+"""The web application (Flask): the reviewer's queue and sheet pages, the public survey, hand entry and the admin panel.
 
 Server-rendered HTML that works without JavaScript; `static/keys.js` only adds keyboard shortcuts.
 Security: Flask-Login sessions (HttpOnly, SameSite=Lax cookie, optional Secure), Flask-WTF CSRF on every
