@@ -14,8 +14,9 @@ from pipeline.report.periods import Period, trend_periods
 from pipeline.report.stats import Estimate, Measure, MeasureKind, mean_measure
 
 
-def build(earlier: Sequence[PeriodData], current: PeriodData, comparison: PeriodData | None, known: Mapping[Period, PeriodEstimates],
-          grids: Mapping[str, Mapping[str, Scale]], dmap: DepartmentMap, questions: Sequence[QuestionReport],
+def build(earlier: Sequence[PeriodData], current: PeriodData, comparison: PeriodData | None,
+          known: Mapping[Period, PeriodEstimates], grids: Mapping[str, Mapping[str, Scale]], dmap: DepartmentMap,
+          questions: Sequence[QuestionReport],
           departments: DepartmentSection, s: ReportSettings) -> Trend:
     candidates = {d.period: d for d in earlier if d.period != current.period}
     if comparison is not None and comparison.period in trend_periods(current.period, s.trend_periods):

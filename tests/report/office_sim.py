@@ -50,7 +50,8 @@ def _person(rnd: random.Random, sid: str, day: date, level: float, dept: str | N
         "q7": ["brak-trudnosci"] if latent > 3.2 or rnd.random() < 0.5 else ["niewlasciwa-osoba", "inny-termin"],
         "q8": grid,
         "q9": rnd.choices(["tak", "nie", "brak-zdania"], [6, 1, 2])[0],
-        "q10": {r: rnd.choices(["pozytywnie", "negatywnie", "brak-zdania"], [5, 1, 4])[0] for r in ("prasa", "internet", "tablice")},
+        "q10": {r: rnd.choices(["pozytywnie", "negatywnie", "brak-zdania"], [5, 1, 4])[0]
+                for r in ("prasa", "internet", "tablice")},
     }
     if dept is not None:
         answers["q4"] = dept

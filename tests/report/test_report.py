@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -31,10 +30,10 @@ from openpyxl import load_workbook
 from pipeline import store
 from pipeline.records.layout import Column, FormLayout, Option, Question, Row
 from pipeline.report import build as R
+from pipeline.report import files as report_files
 from pipeline.report import periods, stats
 from pipeline.report import wording as W
 from pipeline.report.model import PeriodData
-from pipeline.report import files as report_files
 from pipeline.runs import reporting
 from pipeline.runs.workspace import Workspace, publish_form
 
@@ -149,7 +148,7 @@ def test_single_and_multi_choice_with_intervals_and_changes(rep: R.Report) -> No
                                                              "inne": (2, 16.67)}
     brak = next(c for c in q7.cells if c.id == "brak-trudnosci").share
     assert brak.previous_value == 100.0 and brak.change == pytest.approx(-25.0)   # previous period: 12/12
-    lo, hi = stats.newcombe(9, 12, 12, 12)
+    _lo, hi = stats.newcombe(9, 12, 12, 12)
     assert brak.significant == (hi < 0) and W.change(brak).startswith("▼" if hi < 0 else "−")
 
 
@@ -417,7 +416,7 @@ def test_pdf_summary_first_periods_in_words_arrows_only_when_significant(filled:
 def test_pdf_under_the_minimum_shows_counts_only(workspace: Workspace, tmp_path: Path) -> None:
     assert publish_form(workspace, "lesko-f1").version == 1
     for i, q6 in enumerate(["tak", "tak", "tak", "nie", "tak"]):
-        _sheet(workspace, f"M{i}", "online", "", "2026-11-0{}".format(i + 1),
+        _sheet(workspace, f"M{i}", "online", "", f"2026-11-0{i + 1}",
                _answers("kobieta", None, None, "fin", ["brak-trudnosci"], 5 - i % 2, 4, [q6]))
     g = reporting.generate(workspace, periods.parse_period("2026-11"), "pdf", tmp_path / "m.pdf", "x")
     text = _pdf_text(g.path)
