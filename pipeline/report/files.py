@@ -17,11 +17,12 @@ import csv
 import dataclasses
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -191,28 +192,38 @@ _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDDDDD")
 
 
-def _xlsx_append(ws: Worksheet, values: Sequence[Any]) -> None:
-    """One row of cells. A string is always stored as text: openpyxl would store one starting with '=' as a formula."""
-    ws.append(list(values))
-    for cell in ws[ws.max_row]:
-        if isinstance(cell.value, str):
+def _xlsx_append(ws: Worksheet, values: Sequence[Any], formats: Mapping[int, str] | None = None,
+                 font: Font | None = None, fill: PatternFill | None = None) -> None:
+    """One row of cells, formatted before they are added (looking a row up again costs a scan of the sheet). A
+    string is always stored as text: openpyxl would store one starting with '=' as a formula."""
+    cells: list[Any] = []
+    for i, v in enumerate(values):
+        fmt = formats.get(i) if formats and v is not None else None
+        if not (fmt or font or fill or (isinstance(v, str) and v.startswith("="))):
+            cells.append(v)                 # a plain value: openpyxl makes the cell (and types it) itself
+            continue
+        cell = Cell(ws, value=v)
+        if isinstance(v, str):
             cell.data_type = "s"
+        if fmt:
+            cell.number_format = fmt
+        if font is not None:
+            cell.font = font
+        if fill is not None:
+            cell.fill = fill
+        cells.append(cell)
+    ws.append(cells)
 
 
 def _table(ws: Worksheet, head: Sequence[str], rows: Iterable[Sequence[Any]], pct_cols: Sequence[int] = (),
-           num_cols: Sequence[int] = (), date_cols: Sequence[int] = ()) -> None:
-    _xlsx_append(ws, head)
-    for c in ws[ws.max_row]:
-        c.font, c.fill = _BOLD, _HEAD_FILL
+           num_cols: Sequence[int] = (), date_cols: Sequence[int] = (), freeze: bool = True) -> None:
+    """A header row and the rows under it; `freeze`: the table starts the sheet, keep its header in view."""
+    _xlsx_append(ws, head, font=_BOLD, fill=_HEAD_FILL)
+    formats = {**{i: "0.00" for i in num_cols}, **{i: "0.0" for i in pct_cols}, **{i: "yyyy-mm-dd" for i in date_cols}}
     for row in rows:
-        _xlsx_append(ws, row)
-        for i in num_cols:
-            ws.cell(ws.max_row, i + 1).number_format = "0.00"
-        for i in pct_cols:
-            ws.cell(ws.max_row, i + 1).number_format = "0.0"
-        for i in date_cols:
-            ws.cell(ws.max_row, i + 1).number_format = "yyyy-mm-dd"
-    ws.freeze_panes = "A2" if ws.max_row > 1 and ws["A1"].value == head[0] else None
+        _xlsx_append(ws, row, formats)
+    if freeze:
+        ws.freeze_panes = "A2"
 
 
 def _widths(ws: Worksheet, widths: Sequence[float]) -> None:
@@ -237,11 +248,11 @@ def report_xlsx(rep: Report, records: Iterable[ResponseRecord]) -> bytes:
     ]
     for k, v in info:
         _xlsx_append(ws, [k, v])
-        ws.cell(ws.max_row, 1).font = _BOLD
     ws["A1"].font = Font(bold=True, size=14)
-    for r in range(1, ws.max_row + 1):
+    for r in range(1, len(info) + 1):
+        ws.cell(r, 1).font = _BOLD
         ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
-    _table(ws, CSV_HEAD, summary_rows(rep), pct_cols=(7, 8, 9, 12, 13, 14, 15))
+    _table(ws, CSV_HEAD, summary_rows(rep), pct_cols=(7, 8, 9, 12, 13, 14, 15), freeze=False)
     _widths(ws, (22, 24, 40, 40, 28, 7, 8, 9, 9, 9, 8, 9, 10, 9, 9, 9, 9, 9))
 
     dep = wb.create_sheet("Komórki")

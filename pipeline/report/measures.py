@@ -85,8 +85,10 @@ def estimate(records: Sequence[ResponseRecord], grids: Mapping[str, Mapping[str,
             idx_num[i] += 100.0 * (v - sc.low) / (sc.high - sc.low)
             idx_den[i] += 1
             top_num[i] += v in sc.top
-            col = row_values.setdefault((r.form, qid, row), np.full(n, np.nan))
-            col[i] = v
+            key = (r.form, qid, row)
+            if key not in row_values:
+                row_values[key] = np.full(n, np.nan)
+            row_values[key][i] = v
     depts = np.array([department_of(r) or "" for r in recs], dtype=object)
     dept_ids = sorted({d for d in depts if d})
 

@@ -21,7 +21,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 from reportlab.platypus.flowables import Flowable
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from pipeline.base.polish import ANKIETA, count
+from pipeline.base.polish import ANKIETA, OSOBA, count
 from pipeline.base.typeface import FONT, register_fonts
 from pipeline.report import pdf_sections as X
 from pipeline.report import wording as W
@@ -90,15 +90,16 @@ def summary_page(rep: Report) -> list[Flowable]:
         text += f" Oczekujące na przegląd (nie liczone): {m.awaiting_review}."
     out.append(P(text))
     if ix.value is None:
-        out.append(P("Indeks satysfakcji: " + (f"za mało ocen ({ix.n} {'osoba' if ix.n == 1 else 'osób'} oceniających)."
-                                              if ix.n else "brak ocen w okresie."), "lead"))
+        out.append(P("Indeks satysfakcji: " + (f"za mało ocen (oceniający: {count(ix.n, OSOBA)})." if ix.n
+                                              else "brak ocen w okresie."), "lead"))
     else:
         line = f"Indeks satysfakcji: <b>{W.num(ix.value)}</b> / 100 (przedział 95 %: {W.span(ix.interval)})"
         if ix.change is not None:
             line += f"; zmiana względem okresu porównawczego: {W.change(ix, interval=True)} — {W.verdict(ix)}"
         out.append(Paragraph(line + ".", S["lead"]))
     if sm.verdict:
-        out.append(Paragraph(f"Ocena ogólna (ISO 9001, 9.1.3): <b>{sm.verdict}</b> względem: {compare}.", S["p"]))
+        out.append(Paragraph(f"Ocena ogólna (ISO 9001, 9.1.3): <b>{sm.verdict}</b> w porównaniu z okresem "
+                             f"„{X.esc(compare)}”.", S["p"]))
     out += _points("Najmocniejsze strony", sm.strongest)
     out += _points("Najsłabsze strony", sm.weakest)
     out.append(P("Komórki organizacyjne wymagające uwagi", "h2"))

@@ -48,14 +48,15 @@ def span(interval: tuple[float, float] | None, digits: int = 1, signs: bool = Fa
     return f"{num(lo, digits)}–{num(hi, digits)}"
 
 
+def _figure(kind: str, v: float | None, k: int | None, n: int) -> str:
+    if v is None:
+        return f"{k} z {n}" if kind == "share" and k is not None and n else "–"
+    return pct(v) if kind == "share" else num(v, DIGITS[kind])
+
+
 def value(m: Measure) -> str:
     """The figure alone: '58,3 %', '4,08', '72,4'; below the minimum n a share is 'k z n' and a mean '–'."""
-    if m.value is None:
-        if m.kind == "share" and m.count is not None and m.n:
-            return f"{m.count} z {m.n}"
-        return "–"
-    text = pct(m.value) if m.kind == "share" else num(m.value, DIGITS[m.kind])
-    return text + (f" {SMALL_MARK}" if m.small_sample else "")
+    return _figure(m.kind, m.value, m.count, m.n) + (f" {SMALL_MARK}" if m.value is not None and m.small_sample else "")
 
 
 def with_interval(m: Measure) -> str:
@@ -66,11 +67,7 @@ def with_interval(m: Measure) -> str:
 
 
 def previous(m: Measure) -> str:
-    if m.previous_value is None:
-        if m.kind == "share" and m.previous_count is not None and m.previous_n:
-            return f"{m.previous_count} z {m.previous_n}"
-        return "–"
-    return pct(m.previous_value) if m.kind == "share" else num(m.previous_value, DIGITS[m.kind])
+    return _figure(m.kind, m.previous_value, m.previous_count, m.previous_n)
 
 
 def change(m: Measure, interval: bool = False) -> str:
