@@ -121,9 +121,16 @@ def trend_chart(labels: Sequence[str], values: Sequence[Measure], width: float, 
     return d
 
 
-def sparkline(values: Sequence[Measure], low: float, high: float, width: float = 22 * mm, height: float = 7 * mm) -> Drawing:
+def sparkline(values: Sequence[Measure], low: float, high: float, width: float = 18 * mm, height: float = 7 * mm) -> Drawing:
+    """The series in its own range (at least 1/20 of the scale, so noise does not fill the box), last point bold."""
     d = Drawing(width, height)
     n = len(values)
+    shown = [m.value for m in values if m.value is not None]
+    if shown:
+        least = (high - low) / 20
+        mid = (max(shown) + min(shown)) / 2
+        half = max(max(shown) - min(shown), least) / 2
+        low, high = mid - half, mid + half
     pts = [(2 + (width - 4) * (i + 0.5) / n, 1.5 + (height - 3) * (m.value - low) / (high - low))
            for i, m in enumerate(values) if m.value is not None]
     if len(pts) > 1:

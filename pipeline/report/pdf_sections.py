@@ -44,6 +44,7 @@ S = {
     "cell": ParagraphStyle("cell", _BASE, fontSize=8.5, leading=10.5),
     "cellb": ParagraphStyle("cellb", _BASE, fontName=FONT_BOLD, fontSize=8.5, leading=10.5),
     "toc1": ParagraphStyle("toc1", _BASE, fontSize=10, leading=14),
+    "th": ParagraphStyle("th", _BASE, fontName=FONT_BOLD, fontSize=7.5, leading=9),
 }
 
 
@@ -146,18 +147,23 @@ def trend(rep: Report) -> list[Flowable]:
     chart = charts.trend_chart([p.name for p in t.periods], idx.values, WIDTH)
     out += _block([P("Indeks satysfakcji w kolejnych okresach (z przedziałem 95 %)", "h2")], [chart])
     k = len(t.periods)
-    col = (WIDTH - 58 * mm - 24 * mm) / k
-    rows: list[list[Any]] = [["Pozycja", *(p.name for p in t.periods), "Wykres"]]
-    heads = {"index": "", "row": "Średnie ocen", "department": "Indeks komórek"}
+    col = (WIDTH - 52 * mm - 20 * mm) / k
+    # a period's name on two lines ("II półrocze" / "2026"): six columns of it fit the page
+    heads = [Paragraph("<br/>".join(esc(x) for x in p.name.rsplit(" ", 1)) if p.label else esc(p.name), S["th"])
+             for p in t.periods]
+    rows: list[list[Any]] = [["Pozycja", *heads, "Wykres"]]
+    groups = {"index": "", "row": "Średnie ocen", "department": "Indeks komórek"}
     last = ""
     for s in t.series:
-        if s.kind != last and heads[s.kind]:
-            rows.append([Paragraph(f"<b>{heads[s.kind]}</b>", S["cell"]), *([""] * k), ""])
+        if s.kind != last and groups[s.kind]:
+            rows.append([Paragraph(f"<b>{groups[s.kind]}</b>", S["cell"]), *([""] * k), ""])
         last = s.kind
         low, high = s.scale
         rows.append([s.label, *(W.value(v) for v in s.values), charts.sparkline(s.values, low, high)])
-    out += [Spacer(0, 3), table(rows, [58 * mm, *([col] * k), 24 * mm])]
-    out.append(P(f"Puste pole (–): brak ocen albo mniej niż {rep.settings.min_n} oceniających w okresie.", "small"))
+    out += [Spacer(0, 3), table(rows, [52 * mm, *([col] * k), 20 * mm])]
+    out.append(P(f"Puste pole (–): brak ocen albo mniej niż {rep.settings.min_n} oceniających w okresie. Wykres w wierszu: "
+                 "przebieg wartości w jej własnej skali (najmniej 5 pkt indeksu albo 0,25 oceny), ostatni okres "
+                 "pogrubiony.", "small"))
     return out
 
 
