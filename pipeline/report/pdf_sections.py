@@ -293,7 +293,8 @@ def open_answers(rep: Report) -> list[Flowable]:
                 body.append(P(f"{g.department} ({g.total})", "h3"))
             body += [P(f"• {t.text}" + (f" ({t.count})" if t.count > 1 else "") + (" [skarga]" if t.complaint else ""),
                        "cell") for t in g.items]
-        out += [*body[:3], *body[3:]] if len(body) > 12 else [KeepTogether(body)]
+        # a long list runs over pages, but never leaves its heading alone at the foot of one
+        out += [KeepTogether(body[:4]), *body[4:]] if len(body) > 12 else [KeepTogether(body)]
     return out
 
 
