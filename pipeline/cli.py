@@ -20,6 +20,7 @@ import click
 
 from pipeline import store
 from pipeline.base import config as C
+from pipeline.base import polish
 from pipeline.base.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing
 from pipeline.forms import poster
 from pipeline.records.form_geometry import geometry_to_dict
@@ -59,12 +60,8 @@ def handled(func: F) -> F:
 
 
 def sheets_pl(n: int) -> str:
-    """Polish plural of "arkusz" (1 arkusz, 2-4 arkusze, 5+ arkuszy, 22 arkusze, 12 arkuszy)."""
-    if n == 1:
-        return "1 arkusz"
-    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
-        return f"{n} arkusze"
-    return f"{n} arkuszy"
+    """'1 arkusz', '22 arkusze', '12 arkuszy' (the product's one plural helper, base/polish.py)."""
+    return polish.count(n, polish.ARKUSZ)
 
 
 def workspace(ctx: click.Context) -> Workspace:
@@ -276,9 +273,9 @@ def _progress_printer() -> Callable[[batch.Progress], None]:
 
 
 def summary_lines(s: batch.BatchSummary) -> list[str]:
-    lines = [f"Partia {s.batch_id}{' (' + s.label + ')' if s.label else ''}: plików {s.files}, stron {s.pages}, "
-             f"arkuszy {s.sheets}, pozycji do przeglądu {s.review_items}, w kwarantannie {len(s.quarantined)}, "
-             f"czas {s.seconds:.1f} s."]
+    lines = [f"Partia {s.batch_id}{' (' + s.label + ')' if s.label else ''}: {polish.count(s.files, polish.PLIK)}, "
+             f"{polish.count(s.pages, polish.STRONA)}, {sheets_pl(s.sheets)}, do przeglądu: "
+             f"{polish.count(s.review_items, polish.POZYCJA)}, w kwarantannie: {len(s.quarantined)}, czas {s.seconds:.1f} s."]
     if s.rejected_pages:
         lines.append("Strony nieprzeczytane jako ankiety: " + ", ".join(f"{k}: {v}" for k, v in sorted(s.rejected_pages.items())))
     for where, why in s.quarantined:
@@ -400,28 +397,28 @@ def quarantine_discard(ctx: click.Context, item_id: int) -> None:
 
 # --- report ------------------------------------------------------------------------------------------
 
-def _login() -> str:
-    import getpass
-
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):       # no passwd entry (containers, some service accounts)
-        return CLI_USER
-
-
 @main.group("report", invoke_without_command=True)
+@click.option("--half", default=None, help="Półrocze, np. 2026H2 (porównanie z 2026H1).")
+@click.option("--year", default=None, help="Rok, np. 2026 (porównanie z 2025).")
+@click.option("--quarter", default=None, help="Kwartał, np. 2026Q3 (porównanie z 2026Q2).")
+@click.option("--month", default=None, help="Miesiąc, np. 2026-11 (porównanie z poprzednim miesiącem).")
 @click.option("--from", "date_from", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Od dnia (RRRR-MM-DD).")
 @click.option("--to", "date_to", type=click.DateTime(["%Y-%m-%d"]), default=None, help="Do dnia włącznie.")
-@click.option("--half", default=None, help="Półrocze, np. 2026H2 (zamiast --from/--to).")
+@click.option("--compare-to", "compare_to", default=None,
+              help="Okres porównawczy zamiast poprzedniego, np. 2025H2, 2025, 2025Q4, 2025-11, "
+                   "2025-07-01..2025-12-31; 'brak' — bez porównania.")
 @click.option("--format", "fmt", type=click.Choice(["pdf", "xlsx", "csv", "json"]), default=None,
               help="Format (domyślnie z rozszerzenia pliku -o, inaczej pdf).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Plik raportu (kopia zawsze trafia do reports/ w przestrzeni roboczej).")
-@click.option("--by", "user", default=None, help="Kto sporządza raport (do nagłówka; domyślnie login systemowy).")
+@click.option("--by", "author", default=None,
+              help="Kto sporządza protokół (imię i nazwisko, do nagłówka i podpisu); bez tej opcji pole zostaje "
+                   "do wypełnienia ręcznie.")
 @click.pass_context
 @handled
-def report_group(ctx: click.Context, date_from: datetime | None, date_to: datetime | None, half: str | None,
-                 fmt: str | None, output: Path | None, user: str | None) -> None:
+def report_group(ctx: click.Context, half: str | None, year: str | None, quarter: str | None, month: str | None,
+                 date_from: datetime | None, date_to: datetime | None, compare_to: str | None, fmt: str | None,
+                 output: Path | None, author: str | None) -> None:
     """Protokół z badania zadowolenia Klienta za okres (PDF, XLSX, CSV, JSON); 'report list' – archiwum."""
     if ctx.invoked_subcommand is not None:
         return
@@ -429,12 +426,16 @@ def report_group(ctx: click.Context, date_from: datetime | None, date_to: dateti
     from pipeline.runs import reporting
 
     ws = workspace(ctx)
-    period = reporting.period_of(date_from.date() if date_from else None, date_to.date() if date_to else None, half)
+    period = reporting.period_of(date_from.date() if date_from else None, date_to.date() if date_to else None, half,
+                                 year=year, quarter=quarter, month=month)
+    compare = reporting.comparison_of(period, compare_to)
     if fmt is None:
         suffix = output.suffix.lower().lstrip(".") if output else ""
         fmt = suffix if suffix in reporting.FORMATS else "pdf"
-    g = reporting.generate(ws, period, fmt, output, user or _login())
-    click.echo(f"Zapisano {g.path} (raport nr {g.report_id}, {period.describe()}, {sheets_pl(g.sheets)}, "
+    # the protocol names a person only when one is given: a system login is not the author
+    g = reporting.generate(ws, period, fmt, output, author or CLI_USER, author=author or "", compare=compare)
+    against = f"porównanie: {compare.name}" if compare else "bez porównania"
+    click.echo(f"Zapisano {g.path} (raport nr {g.report_id}, {period.describe()}, {against}, {sheets_pl(g.sheets)}, "
                f"{g.seconds:.1f} s).")
     click.echo(f"Archiwum: {g.archived.relative_to(ws.home)}, sha256 {g.sha256}")
 

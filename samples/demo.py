@@ -13,7 +13,7 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from pipeline.report.model import half_year
+from pipeline.report.periods import half_year
 from pipeline.runs import export, reporting
 from pipeline.runs.ingest import batch
 from pipeline.runs.workspace import form_pdf, init_workspace
@@ -63,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"6. Eksport: {out_csv} i {out_json}")
     today = date.today()
     half = f"{today.year}H{1 if today.month <= 6 else 2}"
-    report = reporting.generate(ws, half_year(half), "pdf", home.parent / f"protokol-{half}.pdf", "demo")
+    report = reporting.generate(ws, half_year(half), "pdf", home.parent / f"protokol-{half}.pdf", "demo", author="")
     print(f"7. Protokół z badania zadowolenia Klienta ({half}): {home.parent / f'protokol-{half}.pdf'} "
           f"(archiwum: reports/{report.archived.name})")
     print(f"   Dalej: .venv/bin/ankieta --home {home} users add ala --role reviewer && "

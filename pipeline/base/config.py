@@ -220,10 +220,16 @@ OCR_BORDER_PX = 20             # white border added around the crop (tesseract m
 
 # --- report: the "Protokół z badania zadowolenia Klienta" (pipeline/report/) ----------------------
 REPORT_MIN_CELL_COUNT = 5      # RODO: a cell or breakdown with fewer responses is merged or suppressed (NOTES.md)
-REPORT_ACTION_MEAN_BELOW = 3.5  # "needs action": mean below this on a 1-5 scale (other scales proportionally) ...
-REPORT_ACTION_TOP2_BELOW_PCT = 70.0  # ... or share of the top two scale values below this ...
-REPORT_ACTION_DROP_PP = 10.0   # ... or that share fell by at least this many percentage points since the previous period
-REPORT_ACTION_MIN_N = 5        # rows with fewer ratings are not flagged (two ratings of 3 are not a finding)
+REPORT_MIN_N_RESPONSES = 10    # below this many answers a share is only counted ("3 z 5") and no mean or % is given:
+#                                at n = 10 one person moves a share by 10 pp and the 95 % interval spans ~50 pp
+REPORT_WARN_N_BELOW_RESPONSES = 30  # values from fewer answers are shown with a small-sample warning
+REPORT_ACTION_MEAN_BELOW = 3.5  # "needs action": mean significantly below this on a 1-5 scale (others proportionally) ...
+REPORT_ACTION_TOP2_BELOW_PCT = 70.0  # ... or share of the top two scale values significantly below this
+REPORT_FINDINGS_FAMILY_ALPHA = 0.05  # findings: chance of any pure-noise finding in a report (Holm over all its tests)
+REPORT_BOOTSTRAP_RESAMPLES = 2000  # resamples of respondents for the intervals of means and the index (SE within ~2 %)
+REPORT_BOOTSTRAP_SEED = 20260701  # fixed: the same data give the same report, byte for byte
+REPORT_TREND_PERIODS = 6       # comparable periods in the trend, the report's own included
+REPORT_AUTHOR_MAX_CHARS = 120  # the author's name and position typed in the admin panel's report form
 # Respondent-profile questions per form: role -> question id (stable ids; every version of the form shares them).
 REPORT_PROFILE_QUESTIONS: dict[str, dict[str, str]] = {
     "lesko-f1": {"gender": "q1", "age": "q2", "frequency": "q3"},

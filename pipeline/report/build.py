@@ -1,17 +1,18 @@
-"""Statistics of the "Protokół z badania zadowolenia Klienta": pure functions over frozen dataclasses.
+"""The "Protokół z badania zadowolenia Klienta" as data: pure functions over frozen dataclasses.
 
-The report stage: input is an iterable of per-sheet `ResponseRecord`s (answers as
-`answers.derive_answers` gives them, confirmed texts only), the form layouts of the versions involved and the
-office; output is a frozen `Report` that the PDF / XLSX / CSV / JSON writers only format. Nothing here reads
-the database or the clock (the run layer, `runs.reporting`, passes both in).
+The report stage: input is the `PeriodData` of the report's period, of the period it is compared with and of the
+earlier periods of the trend (per-sheet `ResponseRecord`s: answers as `answers.derive_answers` gives them,
+confirmed texts only), the form layouts of the versions involved and the office; output is a frozen `Report` that
+the PDF / XLSX / CSV / JSON writers only format. Nothing here reads the database or the clock (the run layer,
+`runs.reporting`, passes both in).
 
-Several versions of a form are combined by stable ids: a question, option, grid row or column is the same
-thing in every version that uses its id; labels come from the newest version.
+Order of the work: layouts merged per form → departments (with small-group protection) → the bootstrap estimates of
+every period (`measures`) → questions, profile, index, departments (every figure a `stats.Measure`) → complaints and
+open answers (`texts`) → findings and the summary (`judge`) → the trend (`trend`) → the annexed questionnaire.
 
-Small-group protection (RODO): in the respondent profile and per department, a category chosen by fewer than
-`min_cell` people is merged with the other small ones into one group; if that group is still too small, the
-smallest shown category joins it too (else the hidden one could be computed from the total); a whole
-breakdown with fewer than `min_cell` responses is not shown at all.
+Several versions of a form are combined by stable ids: a question, option, grid row or column is the same thing in
+every version that uses its id; labels come from the newest version. Categories of different questions are never
+put in one table: the respondent profile merges forms only where they share the question's id.
 """
 
 from __future__ import annotations
@@ -22,31 +23,31 @@ from dataclasses import replace
 from typing import Any
 
 from pipeline.records.answers import INVALID
-from pipeline.records.layout import Column, FormLayout, Option, Question, Row
+from pipeline.records.layout import Block, Column, FormLayout, Option, Question, Row
 from pipeline.records.office import Office
-from pipeline.report.model import ActionItem as ActionItem
-from pipeline.report.model import AnnexForm as AnnexForm
-from pipeline.report.model import AnnexQuestion as AnnexQuestion
-from pipeline.report.model import Cell as Cell
-from pipeline.report.model import ChoiceStats as ChoiceStats
-from pipeline.report.model import DepartmentSection as DepartmentSection
-from pipeline.report.model import DepartmentStats as DepartmentStats
-from pipeline.report.model import FormInfo as FormInfo
-from pipeline.report.model import GridStats as GridStats
-from pipeline.report.model import IndexStats as IndexStats
-from pipeline.report.model import Method as Method
-from pipeline.report.model import Period as Period
-from pipeline.report.model import QuestionReport as QuestionReport
-from pipeline.report.model import Report as Report
-from pipeline.report.model import ReportSettings as ReportSettings
-from pipeline.report.model import ResponseRecord as ResponseRecord
-from pipeline.report.model import RowStats as RowStats
-from pipeline.report.model import TextItem as TextItem
-from pipeline.report.model import change as change
-from pipeline.report.model import half_year as half_year
-from pipeline.report.model import num as num
-from pipeline.report.model import pct as pct
-from pipeline.report.model import previous_period as previous_period
+from pipeline.report import judge, texts
+from pipeline.report import trend as trends
+from pipeline.report.departments import DepartmentMap, department_map, protect, section
+from pipeline.report.measures import PeriodEstimates, Scale, estimate, ratings, scale_of, scored_grids
+from pipeline.report.model import (
+    ActionsState,
+    AnnexForm,
+    AnnexQuestion,
+    CategoryRow,
+    Cell,
+    ChoiceStats,
+    CodebookEntry,
+    FormInfo,
+    GridStats,
+    Method,
+    PeriodData,
+    QuestionReport,
+    Report,
+    ReportSettings,
+    ResponseRecord,
+    RowStats,
+)
+from pipeline.report.stats import Measure, mean_measure, share
 
 CHANNEL_LABELS = {"paper": "papier (skan)", "paper-manual": "papier (wprowadzone ręcznie)", "online": "online"}
 ROLE_LABELS = {"gender": "Płeć", "age": "Wiek", "frequency": "Częstotliwość załatwiania spraw w urzędzie"}
@@ -87,36 +88,9 @@ def merge_layouts(layouts: Sequence[FormLayout]) -> FormLayout:
     return merged
 
 
-# --- small-group protection --------------------------------------------------------------------------------
+# --- choice questions --------------------------------------------------------------------------------------------
 
-def protect(counts: Sequence[tuple[str, int]], min_cell: int) -> tuple[set[str], bool]:
-    """Which categories to merge, and whether the whole breakdown must be hidden (total below min_cell).
-
-    Categories with 1..min_cell-1 responses are merged; while the merged group itself is below the threshold
-    the smallest remaining non-empty category joins it (a lone hidden cell could be computed from the total).
-    Empty categories reveal no one and stay shown."""
-    total = sum(n for _, n in counts)
-    if total < min_cell:
-        return {k for k, n in counts if n > 0}, total > 0
-    merged = {k for k, n in counts if 0 < n < min_cell}
-    size = sum(n for k, n in counts if k in merged)
-    while merged and size < min_cell:
-        rest = sorted((n, k) for k, n in counts if k not in merged and n > 0)
-        if not rest:
-            break
-        n, k = rest[0]
-        merged.add(k)
-        size += n
-    return merged, False
-
-
-# --- statistics ----------------------------------------------------------------------------------------------
-
-def _p(count: int, base: int) -> float:
-    return 100.0 * count / base if base else 0.0
-
-
-def _choice_counts(q: Question, records: Sequence[ResponseRecord]) -> tuple[Counter[str], int, int, int]:
+def _choice_counts(q: Question, records: Iterable[ResponseRecord]) -> tuple[Counter[str], int, int, int]:
     """(counts per option id, base n, invalid, no answer) for a single or multi question."""
     counts: Counter[str] = Counter()
     n = invalid = none = 0
@@ -134,44 +108,38 @@ def _choice_counts(q: Question, records: Sequence[ResponseRecord]) -> tuple[Coun
 
 def choice_stats(title: str, options: Sequence[tuple[str, str]], multi: bool, counts: Counter[str], n: int,
                  invalid: int, no_answer: int, prev: tuple[Counter[str], int] | None, protected: bool,
-                 min_cell: int, prev_ids: set[str] | None = None) -> ChoiceStats:
-    """Counts and % per option (ids unknown to the layout are listed under their id), merged if protected.
-    `prev_ids`: options the previous period could have chosen (a profile over several forms), else all."""
+                 s: ReportSettings, prev_ids: set[str] | None = None) -> ChoiceStats:
+    """Count, % (Wilson interval) and change (Newcombe interval) per option (ids unknown to the layout are listed
+    under their id), small groups merged if protected. `prev_ids`: options the previous period could have chosen."""
     labels = dict(options)
     order = [i for i, _ in options] + sorted(k for k in counts if k not in labels)
     pairs = [(i, counts.get(i, 0)) for i in order]
     merged: set[str] = set()
     suppressed = False
     if protected:
-        merged, suppressed = protect(pairs, min_cell)
+        merged, suppressed = protect(pairs, s.min_cell)
     pc, pn = prev if prev is not None else (Counter(), 0)
 
-    def prev_pct(ids: Sequence[str]) -> float | None:
+    def previous(ids: Sequence[str]) -> tuple[int, int] | None:
         if prev is None or pn == 0 or (prev_ids is not None and not set(ids) <= prev_ids):
             return None
         k = sum(pc.get(i, 0) for i in ids)
-        if protected and (pn < min_cell or 0 < k < min_cell):
+        if protected and (pn < s.min_cell or 0 < k < s.min_cell):
             return None                 # the previous period's small groups are protected too
-        return _p(k, pn)
+        return (k, pn)
 
-    cells = [Cell(i, labels.get(i, i), k, _p(k, n), prev_pct([i])) for i, k in pairs if i not in merged]
+    def cell(cid: str, label: str, k: int, ids: Sequence[str], merged_labels: tuple[str, ...] = ()) -> Cell:
+        return Cell(cid, label, share(k, n, previous(ids), s.min_n, s.warn_n), merged_labels)
+
+    cells = [cell(i, labels.get(i, i), k, [i]) for i, k in pairs if i not in merged]
     if merged and not suppressed:
         ids = [i for i in order if i in merged]
-        k = sum(counts[i] for i in ids)
-        cells.append(Cell(MERGED_ID, MERGED_LABEL, k, _p(k, n), prev_pct(ids), tuple(labels.get(i, i) for i in ids)))
-    if suppressed:
-        cells = []
-    return ChoiceStats(title, multi, n, tuple(cells), invalid, no_answer, protected, suppressed,
+        cells.append(cell(MERGED_ID, MERGED_LABEL, sum(counts[i] for i in ids), ids, tuple(labels.get(i, i) for i in ids)))
+    return ChoiceStats(title, multi, n, () if suppressed else tuple(cells), invalid, no_answer, protected, suppressed,
                        pn if prev is not None else None)
 
 
-def _scored_values(q: Question) -> tuple[dict[int, str], tuple[int, ...]]:
-    """value -> column id of scored columns, and the top-box values (two highest; one on scales under 4)."""
-    by_value = {int(c.value): c.id for c in q.columns if c.value is not None}
-    values = sorted(by_value)
-    top = tuple(values[-2:]) if len(values) >= 4 else tuple(values[-1:])
-    return by_value, top
-
+# --- grids ---------------------------------------------------------------------------------------------------------
 
 def _row_answers(q: Question, row: str, records: Iterable[ResponseRecord]) -> tuple[list[int], Counter[str], int]:
     """(scored values, count per non-scored column id, invalid) of one grid row."""
@@ -196,210 +164,185 @@ def _row_answers(q: Question, row: str, records: Iterable[ResponseRecord]) -> tu
     return scored, other, invalid
 
 
-def grid_stats(q: Question, records: Sequence[ResponseRecord], prev: Sequence[ResponseRecord] | None) -> GridStats:
-    by_value, top = _scored_values(q)
+def _categories(q: Question, records: Sequence[ResponseRecord], prev: Sequence[ResponseRecord] | None,
+                s: ReportSettings) -> tuple[CategoryRow, ...]:
+    """A grid without scores: every row is a single choice among the columns, with % and change."""
+    options = [(c.id, c.label) for c in q.columns]
+    out = []
+    for row in q.rows:
+        _, counts, invalid = _row_answers(q, row.id, records)
+        n = sum(counts.values())
+        before = None
+        if prev is not None:
+            _, pcounts, _ = _row_answers(q, row.id, prev)
+            before = (pcounts, sum(pcounts.values()))
+        choice = choice_stats(row.label, options, False, counts, n, invalid, len(records) - n - invalid, before, False, s)
+        out.append(CategoryRow(row.id, row.label, choice))
+    return tuple(out)
+
+
+def grid_stats(form: str, q: Question, records: Sequence[ResponseRecord], prev: Sequence[ResponseRecord] | None,
+               cur: PeriodEstimates, before: PeriodEstimates | None, s: ReportSettings) -> GridStats:
+    scale = scale_of(q)
+    if scale is None:
+        return GridStats(q.columns, (), None, categories=_categories(q, records, prev, s))
+    by_value = {int(c.value): c.id for c in q.columns if c.value is not None}
     rows = []
     for row in q.rows:
         scored, other, invalid = _row_answers(q, row.id, records)
-        n = len(scored)
         counts = Counter(by_value.get(v, str(v)) for v in scored) + other
-        mean = sum(scored) / n if n and by_value else None
-        top2 = _p(sum(v in top for v in scored), n) if n and by_value else None
-        pn, pmean, ptop = 0, None, None
+        key = (form, q.id, row.id)
+        mean = mean_measure("mean", cur.row(key), before.row(key) if before else None, s.min_n, s.warn_n,
+                            (scale.low, scale.high))
+        previous_top = None
         if prev is not None:
             ps, _, _ = _row_answers(q, row.id, prev)
-            pn = len(ps)
-            if pn and by_value:
-                pmean, ptop = sum(ps) / pn, _p(sum(v in top for v in ps), pn)
-        rows.append(RowStats(row.id, row.label, n, mean, top2, tuple((c.id, counts.get(c.id, 0)) for c in q.columns),
-                             sum(other.values()), invalid, pn, pmean, ptop))
-    return GridStats(q.columns, top, tuple(rows))
-
-
-def _scaled_answers(layouts: Mapping[str, FormLayout], records: Iterable[ResponseRecord]) -> list[float]:
-    """Every scored grid answer rescaled to 0-100 (the satisfaction index's terms)."""
-    scales: dict[tuple[str, str], tuple[int, int]] = {}
-    for form, lay in layouts.items():
-        for q in lay.questions:
-            vals = [int(c.value) for c in q.columns if c.value is not None]
-            if q.kind == "grid" and len(vals) >= 2 and max(vals) > min(vals):
-                scales[(form, q.id)] = (min(vals), max(vals))
-    out: list[float] = []
-    for r in records:
-        for (form, qid), (lo, hi) in scales.items():
-            g = r.answers.get(qid) if form == r.form else None
-            if isinstance(g, Mapping):
-                out += [100.0 * (v - lo) / (hi - lo) for v in g.values() if isinstance(v, int) and not isinstance(v, bool)]
-    return out
-
-
-def _top_share(layouts: Mapping[str, FormLayout], records: Iterable[ResponseRecord]) -> float | None:
-    """Share of top-box answers among all scored grid answers of `records`."""
-    tops: dict[tuple[str, str], tuple[int, ...]] = {}
-    for form, lay in layouts.items():
-        for q in lay.questions:
-            if q.kind == "grid" and any(c.value is not None for c in q.columns):
-                tops[(form, q.id)] = _scored_values(q)[1]
-    hit = total = 0
-    for r in records:
-        for (form, qid), top in tops.items():
-            g = r.answers.get(qid) if form == r.form else None
-            if isinstance(g, Mapping):
-                vals = [v for v in g.values() if isinstance(v, int) and not isinstance(v, bool)]
-                total += len(vals)
-                hit += sum(v in top for v in vals)
-    return _p(hit, total) if total else None
+            previous_top = (sum(v in scale.top for v in ps), len(ps))
+        top2 = share(sum(v in scale.top for v in scored), len(scored), previous_top, s.min_n, s.warn_n)
+        rows.append(RowStats(row.id, row.label, len(scored), mean, top2, tuple((c.id, counts.get(c.id, 0)) for c in q.columns),
+                             sum(other.values()), invalid))
+    return GridStats(q.columns, scale.top, (scale.low, scale.high), rows=tuple(rows))
 
 
 def satisfaction_index(layouts: Mapping[str, FormLayout], records: Iterable[ResponseRecord]) -> tuple[float | None, int]:
-    """INDEX_FORMULA: (index 0-100 or None, number of scored answers)."""
-    vals = _scaled_answers(layouts, records)
+    """INDEX_FORMULA, without its interval: (index 0-100 or None, number of scored answers)."""
+    grids = scored_grids(layouts)
+    vals = [100.0 * (v - sc.low) / (sc.high - sc.low) for r in records for _, _, v, sc in ratings(r, grids)]
     return (sum(vals) / len(vals) if vals else None), len(vals)
 
 
-# --- building the report ---------------------------------------------------------------------------------------
+# --- sections --------------------------------------------------------------------------------------------------------
 
-def _texts(form: str, q: Question, records: Iterable[ResponseRecord]) -> tuple[TextItem, ...]:
-    specs = [(q.area_id(s), s.label or q.text) for s in q.text_specs()]
-    return tuple(TextItem(form, q.id, area, label, r.texts[area].strip(), r.sheet_id, area in r.complaints)
-                 for r in records for area, label in specs if r.texts.get(area, "").strip())
-
-
-def _departments(office: Office, layouts: Mapping[str, FormLayout], cur: Sequence[ResponseRecord],
-                 prev: Sequence[ResponseRecord], min_cell: int) -> DepartmentSection:
-    dq = {form: q.id for form, lay in layouts.items() for q in lay.questions if q.source == "departments"}
-    names = {o.id: o.label for form, lay in layouts.items() for q in lay.questions if q.id == dq.get(form) for o in q.options}
-    names.update({d.id: d.name for d in office.departments})
-
-    def group(records: Sequence[ResponseRecord]) -> tuple[dict[str, list[ResponseRecord]], int]:
-        groups: dict[str, list[ResponseRecord]] = {}
-        none = 0
-        for r in records:
-            a = r.answers.get(dq.get(r.form, "")) if r.form in dq else None
-            if isinstance(a, str) and a != INVALID:
-                groups.setdefault(a, []).append(r)
-            elif r.form in dq:
-                none += 1
-        return groups, none
-
-    groups, none = group(cur)
-    pgroups, _ = group(prev)
-    order = [d for d in names if d in groups] + sorted(d for d in groups if d not in names)
-    merged, suppressed = protect([(d, len(groups[d])) for d in order], min_cell)
-
-    def stats(did: str, label: str, rs: list[ResponseRecord], prs: list[ResponseRecord],
-              m: tuple[str, ...] = ()) -> DepartmentStats:
-        idx, _ = satisfaction_index(layouts, rs)
-        pidx = satisfaction_index(layouts, prs)[0] if len(prs) >= min_cell else None
-        return DepartmentStats(did, label, len(rs), idx, _top_share(layouts, rs), pidx, m)
-
-    rows = [stats(d, names.get(d, d), groups[d], pgroups.get(d, [])) for d in order if d not in merged]
-    if merged and not suppressed:
-        ids = [d for d in order if d in merged]
-        rows.append(stats(MERGED_ID, "pozostałe komórki łącznie", [r for d in ids for r in groups[d]],
-                          [r for d in ids for r in pgroups.get(d, [])], tuple(names.get(d, d) for d in ids)))
-    return DepartmentSection(() if suppressed else tuple(rows), none, suppressed, 0 if suppressed else len(merged))
-
-
-def _actions(questions: Sequence[QuestionReport], s: ReportSettings) -> tuple[ActionItem, ...]:
-    items = []
-    for q in questions:
-        if q.grid is None or not q.grid.top_values:
-            continue
-        vals = sorted(int(c.value) for c in q.grid.columns if c.value is not None)
-        lo, hi = vals[0], vals[-1]
-        # the threshold is given on a 1-5 scale; other scales get the same relative position
-        threshold = lo + (s.mean_below - 1) / 4 * (hi - lo)
-        for row in q.grid.rows:
-            if row.n < s.action_min_n or row.mean is None or row.top2_pct is None:
-                continue
-            why = []
-            if row.mean < threshold:
-                why.append(f"średnia {num(row.mean, 2)} < {num(threshold, 2)}")
-            if row.top2_pct < s.top2_below_pct:
-                why.append(f"oceny najwyższe {pct(row.top2_pct)} < {pct(s.top2_below_pct)}")
-            drop = row.top2_change_pp
-            if drop is not None and drop <= -s.drop_pp:
-                why.append(f"spadek o {num(-drop)} pp względem poprzedniego okresu")
-            if why:
-                items.append(ActionItem(q.form, q.id, row.id, f"{q.text} — {row.label}", row.n, row.mean, row.top2_pct,
-                                        drop, tuple(why)))
-    return tuple(items)
-
-
-def _annex(layout: FormLayout, version: int) -> AnnexForm:
-    qs = []
-    for q in layout.questions:
-        answers = [o.label for o in q.options] if q.kind in ("single", "multi") else []
-        if q.kind == "grid":
-            answers = [f"wiersz: {r.label}" for r in q.rows] + [f"kolumna: {c.label}" + ("" if c.scored else " (nieoceniana)")
-                                                                 for c in q.columns]
-        qs.append(AnnexQuestion(q.number, q.id, q.kind, q.text, tuple(answers)))
-    return AnnexForm(layout.form, version, layout.title, tuple(qs))
-
-
-def build_report(records: Iterable[ResponseRecord], previous: Iterable[ResponseRecord],
-                 layouts: Mapping[tuple[str, int], FormLayout], office: Office, period: Period, *, generated_at: str,
-                 generated_by: str, settings: ReportSettings | None = None) -> Report:
-    """The whole report. `records`: every non-duplicate sheet received in `period` (sheets still in review
-    are only counted); `previous`: the same for `previous_period(period)`; `layouts`: every (form, version)
-    the records use."""
-    s = settings or ReportSettings()
-    all_cur = list(records)
-    cur = [r for r in all_cur if r.status != "review"]
-    prev = [r for r in previous if r.status != "review"]
-    forms = sorted({r.form for r in all_cur} | {r.form for r in prev})
-    merged = {f: merge_layouts([layouts[k] for k in sorted(layouts) if k[0] == f]) for f in forms}
-    by_form = {f: [r for r in cur if r.form == f] for f in forms}
-    prev_by_form = {f: [r for r in prev if r.form == f] for f in forms}
-    roles = {f: {qid: role for role, qid in s.profile_questions.get(f, {}).items()} for f in forms}
-
-    questions: list[QuestionReport] = []
+def _questions(forms: Sequence[str], merged: Mapping[str, FormLayout], cur: Sequence[ResponseRecord],
+               prev: Sequence[ResponseRecord] | None, est: PeriodEstimates, before: PeriodEstimates | None,
+               s: ReportSettings) -> tuple[list[QuestionReport], int]:
+    out: list[QuestionReport] = []
     invalid = 0
     for f in forms:
-        rs, ps = by_form[f], prev_by_form[f]
+        rs = [r for r in cur if r.form == f]
+        ps = [r for r in prev if r.form == f] if prev is not None else []
         if not rs:
             continue
+        roles = {qid: role for role, qid in s.profile_questions.get(f, {}).items()}
         for q in merged[f].questions:
-            role = "department" if q.source == "departments" else roles[f].get(q.id, "")
-            qr = QuestionReport(f, q.id, q.number, q.text, q.kind, role, texts=_texts(f, q, rs))
+            role = "department" if q.source == "departments" else roles.get(q.id, "")
+            qr = QuestionReport(f, q.id, q.number, q.text, q.kind, role)
             if q.kind in ("single", "multi"):
                 counts, n, inv, none = _choice_counts(q, rs)
                 pcounts, pn, _, _ = _choice_counts(q, ps)
                 invalid += inv
                 qr = replace(qr, choice=choice_stats(q.text, [(o.id, o.label) for o in q.options], q.kind == "multi", counts,
-                                                     n, inv, none, (pcounts, pn) if ps else None, bool(role), s.min_cell))
+                                                     n, inv, none, (pcounts, pn) if ps else None, bool(role), s))
             elif q.kind == "grid":
-                qr = replace(qr, grid=grid_stats(q, rs, ps if ps else None))
-                invalid += sum(row.invalid for row in qr.grid.rows) if qr.grid else 0
-            questions.append(qr)
+                grid = grid_stats(f, q, rs, ps if ps else None, est, before if ps else None, s)
+                invalid += sum(r.invalid for r in grid.rows) + sum(c.choice.invalid for c in grid.categories)
+                qr = replace(qr, grid=grid)
+            out.append(qr)
+    return out, invalid
 
-    profile = []
+
+def _profile(forms: Sequence[str], merged: Mapping[str, FormLayout], cur: Sequence[ResponseRecord],
+             prev: Sequence[ResponseRecord], s: ReportSettings) -> list[QuestionReport]:
+    """Gender, age, frequency: one table per question id (forms merged only where they share the id)."""
+    out = []
+    titles = {f: merged[f].title for f in forms}
     for role, title in ROLE_LABELS.items():
-        counts = Counter[str]()
-        pcounts = Counter[str]()
-        n = pn = inv = none = 0
-        options: dict[str, str] = {}
-        prev_ids: set[str] = set()
+        by_qid: dict[str, list[str]] = {}
         for f in forms:
             qid = s.profile_questions.get(f, {}).get(role)
-            if not qid or qid not in {q.id for q in merged[f].questions}:
-                continue
-            q = merged[f].question(qid)
-            options.update({o.id: o.label for o in q.options if o.id not in options})
-            if prev_by_form[f]:
-                prev_ids |= {o.id for o in q.options}
-            c, k, i, z = _choice_counts(q, by_form[f])
-            counts, n, inv, none = counts + c, n + k, inv + i, none + z
-            pc, pk, _, _ = _choice_counts(q, prev_by_form[f])
-            pcounts, pn = pcounts + pc, pn + pk
-        if options:
-            stats = choice_stats(title, list(options.items()), False, counts, n, inv, none, (pcounts, pn) if prev else None,
-                                 True, s.min_cell, prev_ids)
-            profile.append(QuestionReport("", role, None, title, "single", role, choice=stats))
+            if qid and qid in {q.id for q in merged[f].questions} and any(r.form == f for r in cur):
+                by_qid.setdefault(qid, []).append(f)
+        for qid, fs in by_qid.items():
+            counts, pcounts = Counter[str](), Counter[str]()
+            n = pn = inv = none = 0
+            options: dict[str, str] = {}
+            prev_ids: set[str] = set()
+            for f in fs:
+                q = merged[f].question(qid)
+                options.update({o.id: o.label for o in q.options if o.id not in options})
+                if any(r.form == f for r in prev):
+                    prev_ids |= {o.id for o in q.options}
+                c, k, i, z = _choice_counts(q, [r for r in cur if r.form == f])
+                counts, n, inv, none = counts + c, n + k, inv + i, none + z
+                pc, pk, _, _ = _choice_counts(q, [r for r in prev if r.form == f])
+                pcounts, pn = pcounts + pc, pn + pk
+            name = title if len(by_qid) == 1 else f"{title} — {', '.join(titles[f] for f in fs)}"
+            stats = choice_stats(name, list(options.items()), False, counts, n, inv, none, (pcounts, pn) if prev else None,
+                                 True, s, prev_ids)
+            out.append(QuestionReport(fs[0] if len(fs) == 1 else "", role, None, name, "single", role, choice=stats))
+    return out
 
-    idx, idx_n = satisfaction_index(merged, cur)
-    pidx, pidx_n = satisfaction_index(merged, prev)
+
+def annex(layout: FormLayout, version: int) -> AnnexForm:
+    """The questionnaire as printed: headings, instructions, questions with their answers, no internal ids."""
+    items: list[AnnexQuestion | str] = []
+    for it in layout.items:
+        if isinstance(it, Block):
+            items.append(it.text)
+            continue
+        opts = tuple(o.label + (" …………" if o.other is not None else "") for o in it.options)
+        items.append(AnnexQuestion(it.number, it.kind, it.text, it.hint, opts, tuple(r.label for r in it.rows),
+                                   tuple(c.label for c in it.columns), it.comment.label if it.comment else "", it.lines))
+    return AnnexForm(layout.form, version, layout.title, layout.code, layout.instructions, tuple(items), layout.closing)
+
+
+def codebook(form: str, layout: FormLayout) -> tuple[CodebookEntry, ...]:
+    """The raw-responses columns of a form, headed by the questions' wording, with the labels of answer ids."""
+    out = []
+    for q in layout.questions:
+        title = f"{q.number}. {q.text}" if q.number else q.text
+        if q.kind == "grid":
+            values = tuple((c.id, c.label) for c in q.columns if not c.scored)
+            out += [CodebookEntry(form, f"{q.id}.{r.id}", f"{title} — {r.label}", values) for r in q.rows]
+        elif q.kind in ("single", "multi"):
+            out.append(CodebookEntry(form, q.id, title, tuple((o.id, o.label) for o in q.options)))
+        for spec in q.text_specs():
+            label = "tekst" if q.kind == "text" else (spec.label or "tekst")
+            out.append(CodebookEntry(form, q.area_id(spec), f"{title} — {label}" if q.kind != "text" else title))
+    return tuple(out)
+
+
+def _complainers(records: Sequence[ResponseRecord], dmap: DepartmentMap) -> dict[str, tuple[int, int]]:
+    """department id ("" without one) -> (respondents with a complaint, respondents)."""
+    k: Counter[str] = Counter()
+    n: Counter[str] = Counter()
+    for r in records:
+        d = dmap.of(r) or ""
+        n[d] += 1
+        k[d] += any(r.texts.get(a, "").strip() for a in r.complaints)
+    return {d: (k[d], n[d]) for d in n}
+
+
+def build_report(current: PeriodData, comparison: PeriodData | None, layouts: Mapping[tuple[str, int], FormLayout],
+                 office: Office, *, trend: Sequence[PeriodData] = (), generated_at: str, generated_by: str,
+                 settings: ReportSettings | None = None, complaint_status: Mapping[tuple[str, str], str] | None = None,
+                 actions: ActionsState | None = None) -> Report:
+    """The whole report. `current`: every non-duplicate sheet received in the period (those still in review are
+    only counted); `comparison`: the same for the period it is compared with (None: no comparison); `trend`: the
+    earlier comparable periods, oldest first; `layouts`: every (form, version) any of them uses;
+    `complaint_status`: (sheet, text area) -> handling status of a complaint."""
+    s = settings or ReportSettings()
+    all_cur = list(current.records)
+    cur = [r for r in all_cur if r.status != "review"]
+    prev = [r for r in comparison.records if r.status != "review"] if comparison else []
+    forms = sorted({r.form for r in all_cur} | {r.form for r in prev})
+    merged = {f: merge_layouts([layouts[k] for k in sorted(layouts) if k[0] == f]) for f in sorted({k[0] for k in layouts})}
+    grids: dict[str, dict[str, Scale]] = scored_grids(merged)
+    dmap = department_map(office, merged, cur, s.min_cell)
+    est = estimate(cur, grids, dmap.of, current.period, s.resamples, s.seed)
+    before = estimate(prev, grids, dmap.of, comparison.period, s.resamples, s.seed) if comparison else None
+
+    questions, invalid = _questions(forms, merged, cur, prev if comparison else None, est, before, s)
+    profile = _profile(forms, merged, cur, prev, s)
+    index: Measure = mean_measure("index", est.index, before.index if before else None, s.min_n, s.warn_n, (0, 100))
+    complaints = texts.complaints(merged, cur, dmap.of, dmap.labels, complaint_status or {})
+    complainers, prev_complainers = _complainers(cur, dmap), _complainers(prev, dmap)
+    departments = section(dmap, cur, est, before, {d: k for d, (k, _) in complainers.items()}, s)
+    labels = {**dmap.labels, "": texts.NO_DEPARTMENT}
+    by_dept = {d: (k, n, prev_complainers.get(d) if comparison else None) for d, (k, n) in complainers.items()}
+    found, tests = judge.findings(index, questions, departments, est,
+                                  judge.complaint_findings(complaints, by_dept, labels, s), s)
+
     paper = Counter(r.batch or "(bez oznaczenia)" for r in cur if r.channel == "paper")
     channels = Counter(r.channel for r in cur)
     order = [c for c in CHANNEL_LABELS if c in channels] + sorted(c for c in channels if c not in CHANNEL_LABELS)
@@ -407,8 +350,7 @@ def build_report(records: Iterable[ResponseRecord], previous: Iterable[ResponseR
                     tuple(sorted(paper.items())), sum(r.status == "review" for r in all_cur), invalid, len(prev))
     versions = Counter((r.form, r.version) for r in cur)
     infos = tuple(FormInfo(f, merged[f].title, tuple((v, n) for (ff, v), n in sorted(versions.items()) if ff == f))
-                  for f in forms if by_form[f])
-    departments = _departments(office, merged, cur, prev, s.min_cell)
+                  for f in forms if any(r.form == f for r in cur))
     notes = []
     if any(q.choice and q.choice.protected and (q.choice.suppressed or any(c.merged for c in q.choice.cells))
            for q in (*profile, *questions)) or departments.merged_count or departments.suppressed:
@@ -416,11 +358,15 @@ def build_report(records: Iterable[ResponseRecord], previous: Iterable[ResponseR
                      f"komórek kategorie wskazane przez mniej niż {s.min_cell} osób połączono w jedną grupę „pozostałe”; "
                      f"gdy i ta grupa była mniejsza, dołączono do niej najmniejszą pozostałą kategorię. Zestawień opartych "
                      f"na mniej niż {s.min_cell} odpowiedziach nie pokazano.")
-    all_texts = [t for q in questions for t in q.texts]
+    known = {current.period: est, **({comparison.period: before} if comparison and before else {})}
+    trend_data = trends.build(trend, current, comparison, known, grids, dmap, questions, departments, s)
     return Report(
-        office=office.name, office_address=office.address, period=period, previous=previous_period(period),
-        generated_at=generated_at, generated_by=generated_by, forms=infos, method=method, profile=tuple(profile),
-        questions=tuple(questions), index=IndexStats(idx, idx_n, pidx, pidx_n), departments=departments,
-        actions=_actions(questions, s), complaints=tuple(t for t in all_texts if t.complaint),
-        annex=tuple(_annex(layouts[k], k[1]) for k in sorted(versions)), settings=s, notes=tuple(notes),
+        office=office.name, office_address=office.address, period=current.period,
+        previous=comparison.period if comparison else None, generated_at=generated_at, generated_by=generated_by,
+        forms=infos, method=method, summary=judge.summary(index, questions, found, complaints), index=index,
+        profile=tuple(profile), questions=tuple(questions), departments=departments, findings=found, tests=tests,
+        complaints=complaints, open_answers=texts.open_answers({f: merged[f] for f in forms}, cur, dmap.of, dmap.labels,
+                                                               dmap.order),
+        trend=trend_data, annex=tuple(annex(layouts[k], k[1]) for k in sorted(versions)), settings=s,
+        codebook=tuple(e for f in forms for e in codebook(f, merged[f])), notes=tuple(notes), actions=actions,
     )

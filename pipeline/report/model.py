@@ -1,18 +1,23 @@
-"""The report's data model: the frozen dataclasses `pipeline.report` computes and the writers format, and
-the number formatting they share (Polish decimal comma, percentage points).
+"""The report's data model: the frozen dataclasses `pipeline.report.build` computes and the writers only format.
 
-Part of the report stage; split from `build` to keep modules small.
+Every figure that is compared or judged is a `stats.Measure` (n, value, 95 % interval, previous value, change,
+change interval, significant); a contrast that is not a change in time is a `stats.Difference`. The report's
+first page (`Summary`) refers to the same measures as the detailed sections, so they cannot disagree.
+
+Extension points: `Report.actions` holds the state of corrective actions once an actions register exists (the
+summary prints it when present); `Complaint.status` comes from the caller (`build_report(complaint_status=...)`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
 from typing import Any
 
 from pipeline.base import config as C
 from pipeline.records.layout import Column, QuestionKind
+from pipeline.report.periods import Period
+from pipeline.report.stats import Difference, Measure
 
 
 @dataclass(frozen=True)
@@ -32,68 +37,48 @@ class ResponseRecord:
 
 
 @dataclass(frozen=True)
-class Period:
-    date_from: date
-    date_to: date
-    label: str = ""
+class PeriodData:
+    """The sheets received in one period (every non-duplicate one; those still in review are only counted)."""
 
-    @property
-    def days(self) -> int:
-        return (self.date_to - self.date_from).days + 1
-
-    def describe(self) -> str:
-        span = f"{self.date_from:%d.%m.%Y} – {self.date_to:%d.%m.%Y}"
-        return f"{self.label} ({span})" if self.label else span
-
-
-def previous_period(p: Period) -> Period:
-    """The period of equal length (in days) that ends the day before `p` starts."""
-    end = p.date_from - timedelta(days=1)
-    return Period(end - timedelta(days=p.days - 1), end)
-
-
-def half_year(spec: str) -> Period:
-    """'2026H2' -> 1 July – 31 December 2026, labelled 'II półrocze 2026'."""
-    s = spec.strip().upper()
-    if len(s) != 6 or not s[:4].isdigit() or s[4] != "H" or s[5] not in "12":
-        raise ValueError(spec)
-    year = int(s[:4])
-    if s[5] == "1":
-        return Period(date(year, 1, 1), date(year, 6, 30), f"I półrocze {year}")
-    return Period(date(year, 7, 1), date(year, 12, 31), f"II półrocze {year}")
+    period: Period
+    records: tuple[ResponseRecord, ...]
 
 
 @dataclass(frozen=True)
 class ReportSettings:
     min_cell: int = C.REPORT_MIN_CELL_COUNT
+    min_n: int = C.REPORT_MIN_N_RESPONSES
+    warn_n: int = C.REPORT_WARN_N_BELOW_RESPONSES
     mean_below: float = C.REPORT_ACTION_MEAN_BELOW
     top2_below_pct: float = C.REPORT_ACTION_TOP2_BELOW_PCT
-    drop_pp: float = C.REPORT_ACTION_DROP_PP
-    action_min_n: int = C.REPORT_ACTION_MIN_N
+    family_alpha: float = C.REPORT_FINDINGS_FAMILY_ALPHA
+    resamples: int = C.REPORT_BOOTSTRAP_RESAMPLES
+    seed: int = C.REPORT_BOOTSTRAP_SEED
+    trend_periods: int = C.REPORT_TREND_PERIODS
     profile_questions: Mapping[str, Mapping[str, str]] = field(default_factory=lambda: C.REPORT_PROFILE_QUESTIONS)
 
 
-# --- the report ---------------------------------------------------------------------------------------
+# --- questions -----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class Cell:
-    """One answer category. `merged` lists the labels a merged group stands for."""
+    """One answer category: its share of the question's base (count, %, interval, change). `merged` lists the
+    labels a merged group (small-group protection) stands for."""
 
     id: str
     label: str
-    count: int
-    pct: float
-    prev_pct: float | None = None
+    share: Measure
     merged: tuple[str, ...] = ()
 
     @property
-    def change_pp(self) -> float | None:
-        return None if self.prev_pct is None else self.pct - self.prev_pct
+    def count(self) -> int:
+        return self.share.count or 0
 
 
 @dataclass(frozen=True)
 class ChoiceStats:
-    """A single- or multiple-choice question (multiple choice: % of respondents, so they may sum > 100)."""
+    """A single- or multiple-choice question, or one row of a non-scored grid (multiple choice: % of
+    respondents, so they may sum to more than 100)."""
 
     title: str
     multi: bool
@@ -108,43 +93,34 @@ class ChoiceStats:
 
 @dataclass(frozen=True)
 class RowStats:
+    """A rated grid row: the mean and the top-2-box share of its scored answers."""
+
     id: str
     label: str
     n: int                              # scored answers (base of mean and top-2-box)
-    mean: float | None
-    top2_pct: float | None
+    mean: Measure
+    top2: Measure
     counts: tuple[tuple[str, int], ...]  # per column id, scored and non-scored
     not_scored: int = 0
     invalid: int = 0
-    prev_n: int = 0
-    prev_mean: float | None = None
-    prev_top2_pct: float | None = None
 
-    @property
-    def mean_change(self) -> float | None:
-        return None if self.mean is None or self.prev_mean is None else self.mean - self.prev_mean
 
-    @property
-    def top2_change_pp(self) -> float | None:
-        return None if self.top2_pct is None or self.prev_top2_pct is None else self.top2_pct - self.prev_top2_pct
+@dataclass(frozen=True)
+class CategoryRow:
+    """A row of a grid without scores ("pozytywnie / negatywnie / nie mam zdania"): shares like a choice question."""
+
+    id: str
+    label: str
+    choice: ChoiceStats
 
 
 @dataclass(frozen=True)
 class GridStats:
     columns: tuple[Column, ...]
     top_values: tuple[int, ...]         # the scored values counted as "top box" (4 and 5 on a 1-5 scale)
-    rows: tuple[RowStats, ...]
-
-
-@dataclass(frozen=True)
-class TextItem:
-    form: str
-    question: str
-    area: str
-    label: str
-    text: str
-    sheet: str
-    complaint: bool = False
+    scale: tuple[int, int] | None       # lowest and highest score; None for a grid without scores
+    rows: tuple[RowStats, ...] = ()
+    categories: tuple[CategoryRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -157,29 +133,64 @@ class QuestionReport:
     role: str = ""                      # profile role ("gender", ...) or "department"
     choice: ChoiceStats | None = None
     grid: GridStats | None = None
-    texts: tuple[TextItem, ...] = ()
+
+
+# --- open answers and complaints ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TextItem:
+    """One distinct text (identical answers merged) and how many respondents wrote it."""
+
+    text: str
+    count: int
+    complaint: bool = False
 
 
 @dataclass(frozen=True)
-class IndexStats:
-    value: float | None
-    answers: int
-    prev_value: float | None = None
-    prev_answers: int = 0
+class TextGroup:
+    department: str                     # department label ("" when the form does not ask for one)
+    items: tuple[TextItem, ...]
 
     @property
-    def change(self) -> float | None:
-        return None if self.value is None or self.prev_value is None else self.value - self.prev_value
+    def total(self) -> int:
+        return sum(t.count for t in self.items)
 
+
+@dataclass(frozen=True)
+class OpenAnswers:
+    """The transcribed texts of one question (its "inne" fields, comment and text areas), per department."""
+
+    form: str
+    question: str
+    number: int | None
+    title: str
+    groups: tuple[TextGroup, ...]
+
+    @property
+    def total(self) -> int:
+        return sum(g.total for g in self.groups)
+
+
+@dataclass(frozen=True)
+class Complaint:
+    text: str
+    where: str                          # the question or field the text was written in
+    department: str
+    received: str                       # YYYY-MM-DD the sheet was received
+    status: str                         # handling status (the actions register's, or "do rozpatrzenia")
+
+
+# --- the office, departments, index ---------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class DepartmentStats:
     id: str
     label: str
-    n: int
-    index: float | None
-    top2_pct: float | None
-    prev_index: float | None = None
+    n: int                              # responses naming the department
+    index: Measure
+    top2: Measure                       # share of top-box ratings among all of its scored ratings
+    vs_rest: Difference                 # index minus the index of all other responses of the period
+    complaints: int = 0                 # respondents whose text was flagged as a complaint
     merged: tuple[str, ...] = ()
 
 
@@ -202,16 +213,70 @@ class Method:
 
 
 @dataclass(frozen=True)
-class ActionItem:
+class Finding:
+    """Something that needs action: a question row, a department, the index or complaints, with the measure it
+    was judged on and the reasons in words (each reason survived the Holm correction, except complaints, which
+    always need handling)."""
+
+    kind: str                           # "row" | "department" | "index" | "complaints"
+    subject: str
+    n: int
+    measure: Measure
+    reasons: tuple[str, ...]
+    form: str = ""
+    question: str = ""
+    row: str = ""
+    department: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    """A rated row as a strong or weak point of the summary; `scaled` is its mean on 0-100 (comparable across
+    scales) and ranks the points."""
+
     form: str
     question: str
     row: str
     label: str
-    n: int
-    mean: float | None
-    top2_pct: float | None
-    top2_change_pp: float | None
-    reasons: tuple[str, ...]
+    scaled: float
+    mean: Measure
+
+
+@dataclass(frozen=True)
+class ActionsState:
+    """The state of corrective and preventive actions (counts per state, e.g. ("otwarte", 3)), supplied by the
+    actions register once it exists; the summary prints it when present."""
+
+    counts: tuple[tuple[str, int], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Page 1 for the mayor."""
+
+    verdict: str                        # "poprawa" | "pogorszenie" | "bez istotnej zmiany" | "" (nothing to compare)
+    strongest: tuple[Point, ...]
+    weakest: tuple[Point, ...]
+    attention: tuple[Finding, ...]      # departments that need attention
+    other_findings: int                 # findings on question rows and the index
+    complaints: int
+    complaints_open: int
+
+
+@dataclass(frozen=True)
+class TrendSeries:
+    kind: str                           # "index" | "row" | "department"
+    key: str                            # "index", "form/question/row" or the department id
+    label: str
+    values: tuple[Measure, ...]         # one per trend period (no comparison inside; value None when hidden)
+    scale: tuple[int, int] = (0, 100)
+
+
+@dataclass(frozen=True)
+class Trend:
+    periods: tuple[Period, ...]         # oldest first, ending with the report's period
+    series: tuple[TrendSeries, ...]
 
 
 @dataclass(frozen=True)
@@ -224,10 +289,14 @@ class FormInfo:
 @dataclass(frozen=True)
 class AnnexQuestion:
     number: int | None
-    id: str
     kind: str
     text: str
-    answers: tuple[str, ...]
+    hint: str
+    options: tuple[str, ...]            # single/multi: answers in printed order ("inne – jakie?" included)
+    rows: tuple[str, ...] = ()          # grids
+    columns: tuple[str, ...] = ()
+    comment: str = ""                   # a comment field's label
+    lines: int = 0                      # text questions: lines for handwriting
 
 
 @dataclass(frozen=True)
@@ -235,7 +304,21 @@ class AnnexForm:
     form: str
     version: int
     title: str
-    questions: tuple[AnnexQuestion, ...]
+    code: str
+    instructions: tuple[str, ...]
+    items: tuple[AnnexQuestion | str, ...]      # a str is a printed heading
+    closing: str = ""
+
+
+@dataclass(frozen=True)
+class CodebookEntry:
+    """One column of the raw responses: its answer key ("q8.uprzejmosc", "q7.inne.text"), the heading by the
+    question's wording, and the labels of its answer ids."""
+
+    form: str
+    key: str
+    heading: str
+    values: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -243,40 +326,23 @@ class Report:
     office: str
     office_address: str
     period: Period
-    previous: Period
+    previous: Period | None
     generated_at: str
-    generated_by: str
+    generated_by: str                   # the author named on the protocol ("" leaves the line to be filled in)
     forms: tuple[FormInfo, ...]
     method: Method
+    summary: Summary
+    index: Measure
     profile: tuple[QuestionReport, ...]
     questions: tuple[QuestionReport, ...]
-    index: IndexStats
     departments: DepartmentSection
-    actions: tuple[ActionItem, ...]
-    complaints: tuple[TextItem, ...]
+    findings: tuple[Finding, ...]
+    tests: int                          # how many comparisons the findings were judged among (Holm's m)
+    complaints: tuple[Complaint, ...]
+    open_answers: tuple[OpenAnswers, ...]
+    trend: Trend
     annex: tuple[AnnexForm, ...]
     settings: ReportSettings
+    codebook: tuple[CodebookEntry, ...] = ()
     notes: tuple[str, ...] = ()
-
-
-# --- formatting shared by the writers (Polish: decimal comma) ------------------------------------------
-
-def num(x: float | None, digits: int = 1) -> str:
-    return "–" if x is None else f"{x:.{digits}f}".replace(".", ",").replace("-", "−")
-
-
-def pct(x: float | None) -> str:
-    return "–" if x is None else f"{num(x)} %"
-
-
-def change(x: float | None, unit: str = "pp", digits: int = 1) -> str:
-    """'▲ +5,0 pp', '▼ −2,5 pp', '= 0,0 pp'; '–' without a previous value."""
-    if x is None:
-        return "–"
-    if round(x, digits) == 0:
-        return f"= 0{',' + '0' * digits if digits else ''} {unit}".rstrip()
-    mark = "▲ +" if x > 0 else "▼ "
-    return f"{mark}{num(x, digits)} {unit}".rstrip()
-
-
-# --- merging versions by stable ids ----------------------------------------------------------------------
+    actions: ActionsState | None = None

@@ -8,19 +8,18 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from pipeline import store
 from pipeline.base import config as C
 from pipeline.base.errors import NotFound
-from pipeline.report.model import Period, half_year
+from pipeline.report import periods
+from pipeline.report.periods import Period, half_year
 from pipeline.runs.editing import ArchivedReport, Gate, archived_report, report_gate
 from pipeline.runs.workspace import Workspace, form_pdf
 
 CHANNELS = ("paper", "paper-manual", "online")
-MONTHS_PL = ("styczeń", "luty", "marzec", "kwiecień", "maj", "czerwiec", "lipiec", "sierpień", "wrzesień",
-             "październik", "listopad", "grudzień")
 CHANNEL_LABELS = {"paper": "papier – skany", "paper-manual": "papier – wprowadzone ręcznie", "online": "internet"}
 
 
@@ -70,9 +69,7 @@ def current_half(today: date) -> Period:
 
 
 def current_month(today: date) -> Period:
-    first = today.replace(day=1)
-    last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
-    return Period(first, last, f"{MONTHS_PL[today.month - 1]} {today.year}")
+    return periods.month_of(today.year, today.month)
 
 
 def half_year_presets(today: date, count: int = C.DASHBOARD_HALF_YEAR_PRESETS) -> list[tuple[str, Period]]:
@@ -84,6 +81,14 @@ def half_year_presets(today: date, count: int = C.DASHBOARD_HALF_YEAR_PRESETS) -
         out.append((spec, half_year(spec)))
         year, half = (year, 1) if half == 2 else (year - 1, 2)
     return out
+
+
+def period_presets(today: date) -> list[tuple[str, list[tuple[str, Period]]]]:
+    """The report form's other periods, newest first, grouped: years (this and two before), quarters (this and
+    seven before), months (this and eleven before)."""
+    groups = (("Lata", periods.year(today.year), 3), ("Kwartały", periods.quarter_of(today.year, (today.month + 2) // 3), 8),
+              ("Miesiące", periods.month_of(today.year, today.month), 12))
+    return [(title, [(p.spec, p) for p in (periods.shifted(last, -k) for k in range(count))]) for title, last, count in groups]
 
 
 def _counts(ws: Workspace, period: Period) -> Counts:

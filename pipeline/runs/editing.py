@@ -32,7 +32,7 @@ from typing import Any
 from pipeline import store
 from pipeline.base.errors import InvalidInput, NotAllowed
 from pipeline.records.office import Office
-from pipeline.report.model import Period
+from pipeline.report.periods import Period
 from pipeline.runs import reporting
 from pipeline.runs.workspace import Workspace
 

@@ -24,6 +24,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
 from pipeline import store
+from pipeline.base import polish
 from pipeline.base.errors import AnkietaError
 from pipeline.runs import accounts
 from pipeline.runs.workspace import Workspace, open_workspace
@@ -186,6 +187,9 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
     def accessibility() -> ResponseReturnValue:
         # the first draft statement's address: old links and the review pages' footer reach the full statement
         return redirect(url_for("public.declaration"), code=301)
+
+    # counts with their noun in Polish agreement ("24 ankiety", "5 arkuszy"): {{ n|liczba('arkusz') }}
+    app.add_template_filter(polish.count, "liczba")
 
     from pipeline.web import admin, entry, public, survey, views
 

@@ -23,8 +23,9 @@ from wtforms import ValidationError
 
 from pipeline import store
 from pipeline.base import config as C
+from pipeline.base import polish
 from pipeline.base.errors import AnkietaError, InvalidInput
-from pipeline.report.model import Period
+from pipeline.report.periods import Period, parse_period
 from pipeline.runs import accounts, dashboard, editing, reporting, survey_edit
 from pipeline.runs.ingest import uploads
 from pipeline.web import requires, ws
@@ -143,29 +144,40 @@ def scans() -> ResponseReturnValue:
 @bp.route("/admin/raporty", methods=["GET", "POST"])
 @requires("admin")
 def reports() -> ResponseReturnValue:
-    presets = dashboard.half_year_presets(date.today())
+    today = date.today()
+    presets = dashboard.half_year_presets(today)
+    others = dashboard.period_presets(today)
     error = ""
     if request.method == "POST":
         f = request.form
         try:
             period = _period(f, dict(presets))
-            made = reporting.generate(ws(), period, f.get("format", "pdf"), None, _user())
+            compare = reporting.comparison_choice(period, f.get("compare", "previous"))
+            author = f.get("author", "").strip()[:C.REPORT_AUTHOR_MAX_CHARS]
+            made = reporting.generate(ws(), period, f.get("format", "pdf"), None, _user(), author=author or _user(),
+                                      compare=compare)
         except AnkietaError as exc:
             error = exc.message
         else:
             return redirect(url_for("admin.reports", nowy=made.report_id), 303)
     archive = {r["id"]: r for r in reversed(store.list_reports(ws().db))}     # newest first
     new = archive.get(request.args.get("nowy", type=int) or -1)
-    return render_template("admin_reports.html", presets=presets, rows=list(archive.values()), new=new, error=error,
-                           values=request.form, formats=reporting.FORMATS, stamp=editing.local_stamp), (400 if error else 200)
+    return render_template("admin_reports.html", presets=presets, others=others, rows=list(archive.values()), new=new,
+                           error=error, values=request.form, formats=reporting.FORMATS, comparisons=reporting.COMPARISONS,
+                           user=_user(), stamp=editing.local_stamp), (400 if error else 200)
 
 
 def _period(f: Any, presets: dict[str, Period]) -> Period:
     choice = f.get("period", "")
     if choice in presets:
         return presets[choice]
+    if choice == "other":
+        try:
+            return parse_period(f.get("other", ""))
+        except ValueError:
+            raise InvalidInput("Pole „Inny okres”: wybierz rok, kwartał albo miesiąc z listy.") from None
     if choice != "custom":
-        raise InvalidInput("Wybierz okres raportu: półrocze albo własne daty.")
+        raise InvalidInput("Wybierz okres raportu: półrocze, inny okres z listy albo własne daty.")
     try:
         start, end = date.fromisoformat(f.get("from", "")), date.fromisoformat(f.get("to", ""))
     except ValueError:
@@ -188,7 +200,7 @@ def report_file(report_id: int) -> ResponseReturnValue:
 
 
 def _after_report(made: reporting.Generated) -> None:
-    flash(f"Wygenerowano i zarchiwizowano raport nr {made.report_id} ({made.sheets} arkuszy).")
+    flash(f"Wygenerowano i zarchiwizowano raport nr {made.report_id} ({polish.count(made.sheets, polish.ARKUSZ)}).")
 
 
 @bp.route("/admin/raport-do-dzis", methods=["POST"])

@@ -9,7 +9,7 @@ import pytest
 
 from pipeline import store
 from pipeline.base.errors import NotFound
-from pipeline.report.model import half_year
+from pipeline.report.periods import half_year
 from pipeline.runs import dashboard, reporting
 from pipeline.runs.workspace import Workspace, publish_form
 

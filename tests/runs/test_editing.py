@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from pipeline import store
 from pipeline.base.errors import ExitCode, NotAllowed
 from pipeline.cli import main
-from pipeline.report.model import half_year
+from pipeline.report.periods import half_year
 from pipeline.runs import editing, reporting
 from pipeline.runs.workspace import Workspace, publish_form
 

@@ -13,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 
 from pipeline import store
 from pipeline.base.errors import NotFound
-from pipeline.report import build as R
+from pipeline.report import periods
 from pipeline.runs import export, reporting, responses
 from pipeline.runs.workspace import Workspace, publish_form
 from pipeline.survey.form import INVALID_CHOICE, NO_ANSWER
@@ -142,7 +142,7 @@ def test_online_and_hand_entered_responses_in_the_report(ws: Workspace) -> None:
     assert responses.submit_manual(ws, "lesko-f1", _online(responses.new_token(), q8__uprzejmosc=INVALID_CHOICE),
                                    batch_label="urna 1", received=date(2026, 10, 1), today=DAY).ok
     assert responses.submit_online(ws, "lesko-f1", _online(responses.new_token(), q1="kobieta"), today=date(2027, 1, 2)).ok
-    rep, records = reporting.build(ws, R.half_year("2026H2"), "test")
+    rep, records = reporting.build(ws, periods.half_year("2026H2"), "test")
     assert rep.method.included == 4 and sorted(r.channel for r in records) == ["online", "online", "online", "paper-manual"]
     assert [(c, n) for c, _, n in rep.method.by_channel] == [("paper-manual", 1), ("online", 3)]
     assert rep.method.invalid_answers == 1

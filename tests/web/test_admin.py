@@ -193,6 +193,23 @@ def test_reports_generate_list_and_download(ws: workspace.Workspace) -> None:
     assert c.get(f"/admin/raporty/{rid}/plik").status_code == 404
 
 
+def test_reports_form_offers_years_quarters_months_comparison_and_author(ws: workspace.Workspace) -> None:
+    c = _client(ws, "admin")
+    html = c.get("/admin/raporty").text
+    year = date.today().year
+    assert f'<option value="{year}"' in html and "Kwartały" in html and "Miesiące" in html and 'id="author"' in html
+    assert 'value="admin"' in html                     # the author defaults to the signed-in user, not a system login
+    r = _post(c, "/admin/raporty", {"period": "other", "other": f"{year - 1}", "compare": "none", "format": "json",
+                                    "author": "Jan Kowalski, pełnomocnik ds. SZJ"})
+    assert r.status_code == 303
+    row = store.list_reports(ws.db)[-1]
+    params = json.loads(row["params_json"])
+    assert (params["label"], params["previous_from"], params["author"], row["user"]) == (
+        f"rok {year - 1}", "", "Jan Kowalski, pełnomocnik ds. SZJ", "admin")
+    r = _post(c, "/admin/raporty", {"period": "other", "other": "2026Q9", "format": "pdf"})
+    assert r.status_code == 400 and "Inny okres" in r.text
+
+
 def test_upload_a_good_and_a_damaged_scan(ws: workspace.Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
     c = _client(ws, "admin")
     damaged = STACK.read_bytes()[:300_000]

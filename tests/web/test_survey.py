@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 
 from pipeline import store
 from pipeline.base import config as C
-from pipeline.report import build as R
+from pipeline.report.periods import Period
 from pipeline.runs import accounts, export, reporting, responses, workspace
 from pipeline.web import create_app
 from pipeline.web.survey import HONEYPOT_FIELD, RATE_POSTS_KEY, SlidingWindow
@@ -408,7 +408,7 @@ def test_citizen_fills_the_survey_on_a_phone_with_the_keyboard(chromium: Any, ws
     assert s["texts"] == {"q5.inna.text": "odbiór dowodu osobistego", "q8.uwagi.text": "Długo czekałem na decyzję.",
                           "uwagi.text": "Proszę o dłuższe godziny pracy w czwartki."}
     today = date.today()
-    rep, records = reporting.build(ws, R.Period(today, today), "test")
+    rep, records = reporting.build(ws, Period(today, today), "test")
     assert rep.method.included == 1 and [(c, n) for c, _, n in rep.method.by_channel] == [("online", 1)]
     assert records[0].answers["q8"]["terminowosc"] == 4 and records[0].texts["uwagi.text"].startswith("Proszę")
     _finish_axe(found)
