@@ -20,7 +20,7 @@ import click
 
 from pipeline import store
 from pipeline.base import config as C
-from pipeline.base.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing
+from pipeline.base.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing, os_reason
 from pipeline.forms import poster
 from pipeline.records.form_geometry import geometry_to_dict
 from pipeline.records.layout import load_layout
@@ -49,6 +49,9 @@ def handled(func: F) -> F:
             fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
             fail("przerwano.", ExitCode.INTERNAL)
+        except OSError as exc:   # the disk or the system refused (full, read-only, no permission): no traceback
+            fail(f"system odmówił zapisu lub odczytu: {os_reason(exc)}. Usuń przyczynę (np. zwolnij miejsce na dysku, "
+                 "sprawdź uprawnienia) i powtórz polecenie.", ExitCode.STORAGE)
         except Exception as exc:  # an internal error must still end with a message, not a bare traceback
             traceback.print_exc(file=sys.stderr)
             fail(f"błąd wewnętrzny programu ({type(exc).__name__}: {exc}). Zgłoś go razem z powyższym opisem.",

@@ -17,6 +17,10 @@ PT_PER_MM = 72.0 / 25.4
 HOME_ENV = "ANKIETA_HOME"
 DEFAULT_HOME = Path("ankieta-data")
 DB_NAME = "ankieta.db"
+# Every database connection waits this long for another writer (PRAGMA busy_timeout, and the in-process queue
+# in front of it) before the action is refused with a Polish "try again" message (errors.DatabaseBusy). The
+# longest writer is the ingest committing one file (~0.1 s for a 40-page file); 30 s covers a slow disk.
+DB_BUSY_TIMEOUT_S = 30.0
 WORKSPACE_DIRS = ("inbox", "archive", "quarantine", "pages", "crops", "reports", "printed", "logs")
 
 

@@ -68,6 +68,7 @@ from pipeline.store.readings import (  # noqa: F401
     count_open_review_items,
     duplicate_count,
     ensure_sheet,
+    fail_batch,
     file_known,
     finish_batch,
     insert_batch,

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-import sqlite_utils
 from sqlite_utils.db import Table
 
-DB = sqlite_utils.Database
+from pipeline.store.connection import Database
+
+DB = Database
 
 
 def now_iso() -> str:

@@ -5,12 +5,13 @@ New tables or columns get a new migration at the end of this file; never edit an
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
+from pipeline.base import config as C
 from pipeline.store.base import DB, _t, now_iso
+from pipeline.store.connection import connect
 
 migrations = sqlite_utils.Migrations("ankieta")
 
@@ -110,12 +111,16 @@ def m005_page_placement(db: DB) -> None:
     _t(db, "pages").add_column("image_placement", str)
 
 
-def open_db(path: Path) -> DB:
-    """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest."""
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    db = sqlite_utils.Database(conn)
+def open_db(path: Path, busy_timeout_s: float = C.DB_BUSY_TIMEOUT_S) -> DB:
+    """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest; every
+    write waits for the others (store/connection.py)."""
+    db = connect(path, busy_timeout_s)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across app crashes, consistent after power loss
     db.execute("PRAGMA foreign_keys=ON")
-    migrations.apply(db)
+    if migrations.pending(db):
+        # Under the write lock, so two processes opening a new database at once do not both migrate it:
+        # the second finds nothing pending (each migration is a savepoint inside this transaction).
+        with db.atomic():
+            migrations.apply(db)
     return db

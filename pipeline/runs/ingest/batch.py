@@ -27,6 +27,7 @@ from typing import Any
 
 from pipeline import store
 from pipeline.base import config as C
+from pipeline.base.errors import StorageFailed, os_reason
 from pipeline.runs.ingest import filing
 from pipeline.runs.ingest.collate import FileResult, commit_file
 from pipeline.runs.ingest.inbox import list_inputs, ready_files, workspace_lock
@@ -69,7 +70,37 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
            progress: Callable[[Progress], None] | None = None, draft_texts: bool = True,
            received: date | None = None) -> BatchSummary:
     """Read scan files (default: the inbox) into the workspace. See the module docstring for guarantees.
-    `received`: the day the paper was taken out of the collection box (default: today)."""
+    `received`: the day the paper was taken out of the collection box (default: today). A full disk or another
+    refusal of the operating system stops the run with errors.StorageFailed (see `_stopped`)."""
+    run: dict[str, int] = {}
+    try:
+        return _ingest(ws, paths, label, workers, min_age_s, settle_s, progress, draft_texts, received, run)
+    except (OSError, StorageFailed) as exc:
+        raise _stopped(ws, run, exc) from exc
+
+
+def _stopped(ws: Workspace, run: dict[str, int], exc: BaseException) -> StorageFailed:
+    """The clean end of a run the operating system stopped. Each file's results are committed in one transaction
+    before the file moves, so the database holds whole files only and the rest waits where it was: a rerun after
+    the fix finishes the job (nothing lost, nothing counted twice). The batch row is marked failed if the disk
+    still takes that."""
+    what = exc.reason if isinstance(exc, StorageFailed) else os_reason(exc)
+    done, total = run.get("files_done", 0), run.get("files_total", 0)
+    message = (f"Wczytywanie przerwane: {what}. Zakończono {done} z {total} plików; ich wyniki są zapisane, a baza "
+               "danych jest spójna. Pozostałe pliki czekają tam, gdzie były. Usuń przyczynę (np. zwolnij miejsce na "
+               "dysku) i uruchom wczytywanie ponownie: dokończy pracę bez strat i bez podwójnego liczenia.")
+    if run.get("batch_id"):
+        try:
+            with ws.db.atomic():
+                store.fail_batch(ws.db, run["batch_id"], message)
+        except (OSError, StorageFailed):
+            pass        # the disk refuses even that: the row stays "running"; the message below still tells
+    return StorageFailed(message)
+
+
+def _ingest(ws: Workspace, paths: Sequence[Path] | None, label: str, workers: int | None, min_age_s: float | None,
+            settle_s: float | None, progress: Callable[[Progress], None] | None, draft_texts: bool,
+            received: date | None, run: dict[str, int]) -> BatchSummary:
     started = time.monotonic()
     from_inbox = not paths
     candidates = list_inputs([ws.folder("inbox")] if from_inbox else list(paths or []))
@@ -85,6 +116,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
                                 seconds=round(time.monotonic() - started, 2))
         with ws.db.atomic():
             batch_id = int(store.insert_batch(ws.db, label))
+        run.update(batch_id=batch_id, files_total=len(ready))
         forms = store.form_versions_by_key(ws.db)
         folders = {n: ws.folder(n) for n in ("pages", "crops")}
         n_workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -115,6 +147,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
             pages_done += res.pages
             quarantined.extend(res.quarantined)
             done_files += 1
+            run["files_done"] = done_files
 
         try:
             for path in ready:
@@ -128,6 +161,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
                     done_files += 1
                 else:
                     inflight.append(started_file)
+                run["files_done"] = done_files
                 while inflight and (executor is None or queued_after_oldest(inflight) >= C.QUEUED_PAGES_PER_WORKER * n_workers):
                     finish_oldest()
             while inflight:
