@@ -120,9 +120,10 @@ class Database(sqlite_utils.Database):
             lock.release()
 
 
-def connect(path: Path, busy_timeout_s: float = C.DB_BUSY_TIMEOUT_S) -> Database:
+def connect(path: Path, busy_timeout_s: float | None = None) -> Database:
     """A connection to the workspace database in autocommit mode (transactions only through `atomic()`),
     usable from the thread that did not open it (the web server hands requests to worker threads)."""
+    busy_timeout_s = C.DB_BUSY_TIMEOUT_S if busy_timeout_s is None else busy_timeout_s
     try:
         conn = sqlite3.connect(str(path), timeout=busy_timeout_s, isolation_level=None, check_same_thread=False,
                                factory=Connection)

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import sqlite_utils
 
-from pipeline.base import config as C
 from pipeline.store.base import DB, _t, now_iso
 from pipeline.store.connection import connect
 
@@ -111,7 +110,7 @@ def m005_page_placement(db: DB) -> None:
     _t(db, "pages").add_column("image_placement", str)
 
 
-def open_db(path: Path, busy_timeout_s: float = C.DB_BUSY_TIMEOUT_S) -> DB:
+def open_db(path: Path, busy_timeout_s: float | None = None) -> DB:
     """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest; every
     write waits for the others (store/connection.py)."""
     db = connect(path, busy_timeout_s)

@@ -24,7 +24,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.wrappers import Response
 
 from pipeline import store
-from pipeline.base.errors import AnkietaError
+from pipeline.base.errors import AnkietaError, DatabaseBusy, StorageFailed
 from pipeline.runs import accounts
 from pipeline.runs.workspace import Workspace, open_workspace
 
@@ -136,6 +136,18 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
     @app.errorhandler(404)
     def not_found(_exc: Exception) -> ResponseReturnValue:
         return render_template("error.html", code=404, title="Nie znaleziono", message="Nie ma takiej strony."), 404
+
+    @app.errorhandler(DatabaseBusy)
+    def busy(exc: DatabaseBusy) -> ResponseReturnValue:
+        # another process (the ingest) held the database past the bound: nothing was stored, trying again is safe
+        page = render_template("error.html", code=503, title="Baza danych chwilowo zajęta",
+                               message=exc.message + " Wróć do poprzedniej strony (wpisane dane zostały w formularzu) "
+                                                     "i wyślij go jeszcze raz.")
+        return page, 503, {"Retry-After": "10"}
+
+    @app.errorhandler(StorageFailed)
+    def storage(exc: StorageFailed) -> ResponseReturnValue:
+        return render_template("error.html", code=507, title="Błąd zapisu na dysku", message=exc.message), 507
 
     @app.errorhandler(AnkietaError)
     def library_error(exc: AnkietaError) -> ResponseReturnValue:

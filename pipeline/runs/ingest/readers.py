@@ -192,7 +192,8 @@ def draft_pending_texts(ws: Workspace, workers: int) -> int:
     else:
         init_reader({}, folders)
         for task in pending:
+            drafted = _draft(task)       # tesseract first (~0.5 s): the write lock is held only for the write
             with ws.db.atomic():
-                store.set_text_draft(ws.db, *_draft(task))
+                store.set_text_draft(ws.db, *drafted)
             done += 1
     return done
