@@ -37,7 +37,6 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 from werkzeug.datastructures import MultiDict
@@ -189,7 +188,8 @@ def _reviewer(port: int, user: str, index: int, texts: list[tuple[str, str]], bo
     b = _Browser(port)
     _, page, _ = b.request("GET", "/logowanie")
     m = _TOKEN.search(page)
-    status, _, _ = b.request("POST", "/logowanie", [("name", user), ("password", PASSWORD), ("csrf_token", m.group(1) if m else "")])
+    login = [("name", user), ("password", PASSWORD), ("csrf_token", m.group(1) if m else "")]
+    status, _, _ = b.request("POST", "/logowanie", login)
     if status != 302:
         with lock:
             out.append(Call("decision-login", status, 0.0, ingest_running.is_set(), user=user))
@@ -268,7 +268,8 @@ def run(pages: int = 40, reviewers: int = 3, respondents: int = 10, min_requests
                     for r in range(respondents)]
         t0 = time.perf_counter()
         ingest_running.set()
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--home", str(home), "ingest", *map(str, sorted(scans.glob("*.pdf"))),
+        files = [str(p) for p in sorted(scans.glob("*.pdf"))]
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", "--home", str(home), "ingest", *files,
                                  "--batch", "równolegle", "--workers", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True, env={**os.environ, "OMP_THREAD_LIMIT": "1"})
         for c in clients:
@@ -282,8 +283,8 @@ def run(pages: int = 40, reviewers: int = 3, respondents: int = 10, min_requests
         result.wall_s = time.perf_counter() - t0
         server.terminate()
         server.join(10)
-        for c in calls:
-            c.started -= t0
+        for call in calls:
+            call.started -= t0
         result.ingest_rc, result.ingest_stderr, result.calls = proc.returncode, err, calls
         _verify(home, result)
         return result
@@ -304,11 +305,12 @@ def _verify(home: Path, r: Result) -> None:
     for v in stored:
         counts[v] = counts.get(v, 0) + 1
     r.decisions_stored_once = sum(1 for k in sent if counts.get(k) == 1)
-    r.decisions_extra = sum(n for k, n in counts.items() if k not in sent) + sum(n - 1 for k, n in counts.items() if k in sent and n > 1)
+    r.decisions_extra = sum(n if k not in sent else n - 1 for k, n in counts.items())
     r.box_decisions_stored = int(store.rows(db, "select count(*) as n from decisions where kind = 'box' and user in ("
                                              + ", ".join("?" * r.reviewers) + ")", REVIEWERS[:r.reviewers])[0]["n"])
     answer_rows = {x["sheet_id"]: int(x["n"]) for x in store.rows(db, "select sheet_id, count(*) as n from answers group by 1")}
-    sheets = {x["id"]: int(x["n"]) for x in store.rows(db, "select id, count(*) as n from sheets where channel = 'online' group by id")}
+    sheets = {x["id"]: int(x["n"])
+              for x in store.rows(db, "select id, count(*) as n from sheets where channel = 'online' group by id")}
     expected = {f"W-{c.key}": c.rows for c in r.of("survey", ok=True)}
     r.responses_stored_once = sum(1 for sid, rows in expected.items() if sheets.get(sid) == 1 and answer_rows.get(sid, 0) == rows)
     r.responses_extra = sum(1 for sid in sheets if sid not in expected)
@@ -349,8 +351,10 @@ def markdown(r: Result) -> str:
         "",
         "| check | result |",
         "|---|---|",
-        f"| ingest: exit code, time | {r.ingest_rc}, {r.ingest_s:.1f} s{' (traceback on stderr!)' if 'Traceback' in r.ingest_stderr else ''} |",
-        f"| ingest: pages stored / expected (files) | {r.pages_stored} / {r.pages_expected} ({r.files_stored} / {r.files_expected} files) |",
+        f"| ingest: exit code, time | {r.ingest_rc}, {r.ingest_s:.1f} s"
+        f"{' (traceback on stderr!)' if 'Traceback' in r.ingest_stderr else ''} |",
+        f"| ingest: pages stored / expected (files) | {r.pages_stored} / {r.pages_expected} "
+        f"({r.files_stored} / {r.files_expected} files) |",
         f"| failed requests (not the redirect) | **{len(failed)}**{' ' + str(statuses) if statuses else ''} |",
         f"| transcriptions stored exactly once / answered | {r.decisions_stored_once} / {len(r.of('decision-text', ok=True))}"
         f" (extra or doubled: {r.decisions_extra}) |",

@@ -9,11 +9,11 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import sqlite_utils
 from sqlite_utils.db import Table
 
-from pipeline.store.connection import Database
-
-DB = Database
+# The type callers see; every connection is in fact a store.connection.Database (BEGIN IMMEDIATE atomic()).
+DB = sqlite_utils.Database
 
 
 def now_iso() -> str:

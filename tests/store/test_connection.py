@@ -67,12 +67,10 @@ def test_a_wait_past_the_bound_is_a_clear_message_and_nothing_is_written(workspa
 
 def test_nested_blocks_are_savepoints_of_one_immediate_transaction(workspace: Workspace) -> None:
     db = workspace.db
-    with pytest.raises(RuntimeError):
-        with db.atomic():
-            store.audit(db, "t", "outer")
-            with pytest.raises(ValueError):
-                with db.atomic():
-                    store.audit(db, "t", "inner")
-                    raise ValueError
-            raise RuntimeError
+    with pytest.raises(RuntimeError), db.atomic():
+        store.audit(db, "t", "outer")
+        with pytest.raises(ValueError), db.atomic():
+            store.audit(db, "t", "inner")
+            raise ValueError
+        raise RuntimeError
     assert store.rows(db, "select action from audit_log where action in ('outer', 'inner')") == []
