@@ -20,6 +20,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.base import cells
 from pipeline.report import build as R
 
 RAW_HEAD = ["arkusz", "formularz", "wersja", "kanał", "partia", "data"]
@@ -88,6 +89,8 @@ def _csv_value(v: Any) -> str:
         return ""
     if isinstance(v, float):
         return f"{v:.2f}".replace(".", ",")
+    if isinstance(v, str):
+        return str(cells.csv_cell(v))        # text from people (answers, names, labels) is never run as a formula
     return str(v)
 
 
@@ -145,8 +148,11 @@ def _table(ws: Worksheet, head: Sequence[str], rows: Iterable[Sequence[Any]], pc
     ws.append(list(head))
     for c in ws[ws.max_row]:
         c.font, c.fill = _BOLD, _HEAD_FILL
+        cells.xlsx_cell(c)
     for row in rows:
         ws.append(list(row))
+        for c in ws[ws.max_row]:
+            cells.xlsx_cell(c)          # text from people (answers, names, labels) is never run as a formula
         for i in num_cols:
             ws.cell(ws.max_row, i + 1).number_format = "0.00"
         for i in pct_cols:
@@ -172,6 +178,7 @@ def report_xlsx(rep: R.Report, records: Iterable[R.ResponseRecord]) -> bytes:
     for k, v in info:
         ws.append([k, v])
         ws.cell(ws.max_row, 1).font = _BOLD
+        cells.xlsx_cell(ws.cell(ws.max_row, 2))     # the office's name, the author, notes: text, never a formula
     ws["A1"].font = Font(bold=True, size=14)
     for r in range(1, ws.max_row + 1):
         ws.cell(r, 2).alignment = Alignment(wrap_text=True, vertical="top")
