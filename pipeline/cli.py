@@ -497,15 +497,27 @@ def users() -> None:
 @click.pass_context
 @handled
 def users_add(ctx: click.Context, name: str, role: str) -> None:
-    """Dodaj konto NAME (albo ustaw mu nowe hasło). Hasło: pytanie w terminalu albo zmienna ANKIETA_PASSWORD."""
+    """Dodaj konto NAME (albo ustaw mu nowe hasło i rolę; jego otwarte sesje się kończą). Hasło: pytanie w terminalu
+    (dwa razy), zmienna ANKIETA_PASSWORD albo jeden wiersz na standardowym wejściu (echo ... | ankieta users add)."""
     import os
 
     from pipeline.runs import accounts
 
     ws = workspace(ctx)
-    password = os.environ.get("ANKIETA_PASSWORD") or click.prompt("Hasło", hide_input=True, confirmation_prompt="Powtórz hasło")
-    acc = accounts.add_user(ws.db, CLI_USER, name, role, password)
+    password = os.environ.get("ANKIETA_PASSWORD") or _password_from_user()
+    acc = accounts.set_user(ws.db, CLI_USER, name, role, password)
     click.echo(f"Zapisano konto {acc.name} ({accounts.ROLE_LABELS[acc.role]}).")
+
+
+def _password_from_user() -> str:
+    """Asked twice on a terminal; from a pipe or a file, the first line (no confirmation to read there)."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Hasło", hide_input=True, confirmation_prompt="Powtórz hasło"))
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        fail("nie podano hasła: wpisz je w terminalu, podaj w zmiennej ANKIETA_PASSWORD albo jako jeden wiersz na "
+             "standardowym wejściu.", ExitCode.USAGE)
+    return line
 
 
 @users.command("list")

@@ -272,3 +272,17 @@ DASHBOARD_REPORTS_SHOWN = 5    # newest archived reports listed on the dashboard
 DASHBOARD_HALF_YEAR_PRESETS = 4  # half-years offered by the report form (current and three before it)
 ADMIN_AUDIT_PAGE_ROWS = 50     # audit log entries per page
 # (admin constants end)
+
+# --- accounts, sessions, login throttling (pipeline/runs/accounts.py, pipeline/runs/passwords.py, pipeline/web/) ------
+PASSWORD_MIN_CHARS = 10        # NIST SP 800-63B asks for at least 8; offices share desks and screens
+PASSWORD_MIN_ENTROPY_BITS = 36.0  # estimated (runs/passwords.py): `aaaaaaaaaa` ~8, `qwertyuiop` ~13, ten random a-z ~40-47
+WEB_SESSION_HOURS = 12         # a login lasts a working day; each one is a row that logout or a new password deletes
+LOGIN_FREE_FAILURES = 5        # failed logins per key (client address, account, known browser) before any wait ...
+LOGIN_FIRST_DELAY_S = 2.0      # ... then a wait that doubles with each further failure, from this ...
+LOGIN_ADDRESS_MAX_DELAY_S = 900.0  # ... up to 15 min for an address (an attacker's machine) ...
+LOGIN_ACCOUNT_MAX_DELAY_S = 60.0   # ... and only 1 min for an account: an attacker elsewhere slows, never locks out, its
+#                                    owner; a browser that logged in before (device cookie) has its own key instead
+LOGIN_FORGET_S = 24 * 3600.0   # failures older than this are forgotten
+LOGIN_THROTTLE_MAX_KEYS = 10_000  # keys remembered at once (least recently failed forgotten first): memory stays bounded
+LOGIN_DEVICE_DAYS = 180        # how long a browser that logged in is recognised by its device cookie
+# (accounts constants end)

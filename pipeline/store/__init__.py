@@ -108,9 +108,13 @@ from pipeline.store.schema import (  # noqa: F401
 )
 from pipeline.store.web import (  # noqa: F401
     add_user,
+    close_sessions,
+    create_user,
     get_user,
     list_users,
+    open_session,
     record_action,
+    session_user,
     set_review_item_status,
     set_sheet_duplicate,
     undo_action,

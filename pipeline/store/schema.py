@@ -110,6 +110,14 @@ def m005_page_placement(db: DB) -> None:
     _t(db, "pages").add_column("image_placement", str)
 
 
+@migrations()
+def m006_web_sessions(db: DB) -> None:
+    """Login sessions kept on the server (issue 18): the browser's cookie names a row here (by the sha256 of its
+    random token); logout deletes it, a new password deletes all of that user's rows, so a copied cookie is dead."""
+    _t(db, "web_sessions").create({"id": str, "user": str, "created_at": str, "expires_at": str}, pk="id")
+    _t(db, "web_sessions").create_index(["user"])
+
+
 def open_db(path: Path, busy_timeout_s: float | None = None) -> DB:
     """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest; every
     write waits for the others (store/connection.py)."""

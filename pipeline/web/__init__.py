@@ -21,23 +21,30 @@ from flask import Flask, abort, current_app, flash, g, redirect, render_template
 from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from pipeline import store
+from pipeline.base import config as C
 from pipeline.base.errors import AnkietaError, DatabaseBusy, StorageFailed
 from pipeline.runs import accounts
 from pipeline.runs.workspace import Workspace, open_workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
-SESSION_HOURS = 12
+SESSION_HOURS = C.WEB_SESSION_HOURS
+DEVICE_COOKIE = "ankieta_urzadzenie"
 
 
 class User(UserMixin):
-    def __init__(self, account: accounts.Account) -> None:
+    """The logged-in account; its Flask-Login id is the session's token (runs/accounts.py), not the user name, so
+    ending the session on the server (logout, a new password) ends it for every copy of the cookie."""
+
+    def __init__(self, account: accounts.Account, token: str) -> None:
         self.account = account
+        self.token = token
 
     def get_id(self) -> str:
-        return self.account.name
+        return self.token
 
     @property
     def name(self) -> str:
@@ -98,12 +105,24 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
     login.login_view = "login"
     login.login_message = "Zaloguj się, aby zobaczyć tę stronę."
     login.session_protection = "strong"
-    limiter = throttle or accounts.Throttle()
+    limiter = throttle if throttle is not None else accounts.Throttle()
 
     @login.user_loader
-    def load_user(name: str) -> User | None:
-        acc = accounts.get_account(ws().db, name)
-        return User(acc) if acc and acc.active else None
+    def load_user(token: str) -> User | None:
+        acc = accounts.session_account(ws().db, token)
+        return User(acc, token) if acc else None
+
+    devices = URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="ankieta-urzadzenie")
+
+    def known_device(name: str) -> str:
+        """The id of this browser if it logged in as `name` before (signed device cookie), else ""."""
+        raw = request.cookies.get(DEVICE_COOKIE, "")
+        try:
+            data = devices.loads(raw, max_age=C.LOGIN_DEVICE_DAYS * 86400) if raw else None
+        except BadSignature:
+            return ""
+        ok = isinstance(data, dict) and str(data.get("u", "")).lower() == name.lower()
+        return str(data.get("n", "")) if ok and isinstance(data, dict) else ""
 
     @app.teardown_request
     def close_db(_exc: BaseException | None) -> None:
@@ -166,10 +185,14 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
         if request.method == "POST":
             name = request.form.get("name", "").strip()[:40]
             password = request.form.get("password", "")
-            keys = (f"user:{name.lower()}", f"addr:{request.remote_addr}")
+            device = known_device(name)
+            # the address always counts; the account counts unless this browser logged in as it before (its own key)
+            keys = (accounts.address_key(request.remote_addr or "-"),
+                    accounts.device_key(device) if device else accounts.account_key(name))
             wait = limiter.retry_after(*keys)
             if wait:
-                error = f"Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za {max(1, wait // 60)} min."
+                when = f"{wait} s" if wait < 60 else f"{(wait + 59) // 60} min"
+                error = f"Zbyt wiele nieudanych prób logowania. Spróbuj ponownie za {when}."
                 status = 429
             else:
                 acc = accounts.authenticate(ws().db, name, password)
@@ -178,17 +201,24 @@ def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.T
                     error = "Nieprawidłowa nazwa użytkownika lub hasło."
                     status = 401
                 else:
-                    limiter.succeeded(keys[0])
+                    limiter.succeeded(*keys)
+                    token = accounts.open_session(ws().db, acc.name, SESSION_HOURS)
                     session.clear()              # a fresh session on login: no fixation
                     session.permanent = True
-                    login_user(User(acc))
+                    login_user(User(acc, token))
                     store.audit(ws().db, acc.name, "web.login", {})
-                    return redirect(_safe_next(request.args.get("next")))
+                    resp = redirect(_safe_next(request.args.get("next")))
+                    resp.set_cookie(DEVICE_COOKIE, devices.dumps({"u": acc.name.lower(),
+                                                                  "n": device or secrets.token_urlsafe(12)}),
+                                    max_age=C.LOGIN_DEVICE_DAYS * 86400, path=url_for("login"), httponly=True,
+                                    samesite="Lax", secure=secure_cookies)
+                    return resp
         return render_template("login.html", error=error, next=request.args.get("next", "")), status
 
     @app.route("/wylogowanie", methods=["POST"])
     @login_required
     def logout() -> ResponseReturnValue:
+        accounts.close_session(ws().db, current_user.token)     # on the server: every copy of the cookie is dead
         logout_user()
         session.clear()
         flash("Wylogowano.")

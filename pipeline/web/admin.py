@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
@@ -27,7 +27,7 @@ from pipeline.base.errors import AnkietaError, InvalidInput
 from pipeline.report.model import Period
 from pipeline.runs import accounts, dashboard, editing, reporting, survey_edit
 from pipeline.runs.ingest import uploads
-from pipeline.web import requires, ws
+from pipeline.web import User, requires, ws
 
 bp = Blueprint("admin", __name__)
 ENTRY_URL = "/admin/wprowadz"        # the hand-entry page (pipeline/web/entry.py); linked only when it exists
@@ -332,11 +332,13 @@ def password() -> ResponseReturnValue:
     if request.method == "POST":
         f = request.form
         try:
-            accounts.change_password(ws().db, _user(), f.get("old", ""), f.get("new", ""), f.get("repeat", ""))
+            token = accounts.change_password(ws().db, _user(), f.get("old", ""), f.get("new", ""), f.get("repeat", ""))
         except AnkietaError as exc:
             error = exc.message
         else:
-            flash("Zmieniono hasło.")
+            # every other session of this user has just ended; this browser continues in a fresh one
+            login_user(User(current_user.account, token))
+            flash("Zmieniono hasło. Pozostałe sesje tego konta (inne przeglądarki) zostały zakończone.")
             return redirect(url_for("index"), 303)
     return render_template("admin_password.html", error=error, min_chars=accounts.MIN_PASSWORD_CHARS), \
         (400 if error else 200)
