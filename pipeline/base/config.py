@@ -32,6 +32,14 @@ def home_from_env(explicit: str | os.PathLike[str] | None) -> Path:
     return Path(env) if env else DEFAULT_HOME
 
 
+# --- layout files (pipeline/records/layout.py) ----------------------------------------------------------------
+# A layout is a few KB and a few hundred YAML nodes (lesko-f1: 385, satysfakcja-5: 475 with aliases expanded). The
+# caps refuse a hostile file at once: an alias bomb ("billion laughs") is tiny on disk but expands to millions of
+# nodes that validation would walk (44 s and 3.2 GB before the caps; now refused in milliseconds).
+LAYOUT_MAX_BYTES = 512 * 1024
+LAYOUT_MAX_NODES = 20_000
+
+
 # --- printed page -------------------------------------------------------------------------------
 PAGE_WIDTH_PT = 595.2756       # A4
 PAGE_HEIGHT_PT = 841.8898
