@@ -18,13 +18,17 @@ from pipeline.store.admin import (  # noqa: F401
     earliest_received_after,
     file_outcome,
     get_report,
+    get_upload_job,
+    insert_upload_job,
     latest_batch,
     open_review_counts,
+    recent_upload_jobs,
     response_extent,
     responses_by_channel,
     set_password_hash,
     set_user_active,
     sheet_count,
+    update_upload_job,
 )
 from pipeline.store.base import (  # noqa: F401
     DB,

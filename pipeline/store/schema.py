@@ -118,6 +118,14 @@ def m006_web_sessions(db: DB) -> None:
     _t(db, "web_sessions").create_index(["user"])
 
 
+@migrations()
+def m007_upload_jobs(db: DB) -> None:
+    """Scans uploaded through the browser are read in the background (issue 18): one row per upload with its files,
+    progress and per-file result, so the request returns at once and the admin watches it (runs/ingest/uploads.py)."""
+    _t(db, "upload_jobs").create({"id": str, "user": str, "created_at": str, "status": str, "files_json": str,
+                                  "progress_json": str, "result_json": str, "message": str, "finished_at": str}, pk="id")
+
+
 def open_db(path: Path, busy_timeout_s: float | None = None) -> DB:
     """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest; every
     write waits for the others (store/connection.py)."""

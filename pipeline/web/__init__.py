@@ -22,6 +22,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response
 
 from pipeline import store
@@ -78,6 +79,25 @@ def requires(*roles: str) -> Callable[[F], F]:
     return deco
 
 
+DB_INT_MAX = 2**63 - 1      # SQLite's INTEGER; a larger id in a URL would be a 500 (OverflowError), not a 404
+
+
+class DbIntConverter(IntegerConverter):
+    """`<int:...>` in every route: an id outside SQLite's range matches no route (404) instead of failing later."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", DB_INT_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def db_int(text: str) -> int:
+    """`type=` for request.args/form.get: an integer SQLite can hold; anything else counts as not given."""
+    value = int(text)
+    if not -DB_INT_MAX - 1 <= value <= DB_INT_MAX:
+        raise ValueError(text)
+    return value
+
+
 def _safe_next(target: str | None) -> str:
     """Only a local path may follow the login (no open redirect)."""
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
@@ -87,6 +107,7 @@ def _safe_next(target: str | None) -> str:
 
 def create_app(home: Path, *, secure_cookies: bool = False, throttle: accounts.Throttle | None = None) -> Flask:
     app = Flask(__name__)
+    app.url_map.converters["int"] = DbIntConverter
     first = open_workspace(home)     # fails early, with the CLI's message, when there is no workspace
     app.config.update(
         SECRET_KEY=store.web_secret(first.db, lambda: secrets.token_hex(32)),
