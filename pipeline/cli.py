@@ -287,7 +287,9 @@ def summary_lines(s: batch.BatchSummary) -> list[str]:
     for where, why in s.quarantined:
         lines.append(f"  kwarantanna: {where}: {why}")
     if s.duplicates:
-        lines.append(f"Pominięte (już wczytane wcześniej): {', '.join(s.duplicates)}")
+        lines.append(f"Pominięte (już wczytane wcześniej albo już odrzucone do kwarantanny): {', '.join(s.duplicates)}")
+    for name, why in s.skipped:
+        lines.append(f"  pominięty: {name}: {why}")
     if s.waiting:
         lines.append(f"Jeszcze niegotowe (zapisywane?), zostają na następny przebieg: {', '.join(s.waiting)}")
     if s.texts_drafted:

@@ -62,6 +62,7 @@ from pipeline.store.quarantine import (  # noqa: F401
     forget_rejected_file,
     open_quarantine,
     quarantine_item,
+    quarantined_file,
 )
 from pipeline.store.readings import (  # noqa: F401
     active_decisions,

@@ -20,6 +20,7 @@ import pytest
 from pipeline import store
 from pipeline.base.errors import ExitCode
 from pipeline.runs import workspace
+from pipeline.runs.ingest import batch
 from samples.generate import generate_set
 from samples.synth import DEMO_OFFICE
 
@@ -88,3 +89,51 @@ def test_a_full_disk_ends_the_run_cleanly_and_a_rerun_recovers_everything(ws: wo
     assert list(ws.folder("inbox").iterdir()) == []
     assert sorted(r["archived_as"].rsplit("/", 1)[-1] for r in store.rows(db, "select archived_as from files")) == \
         sorted(p.name for p in scans.glob("*.pdf"))
+
+
+def test_a_symbolic_link_in_the_inbox_is_archived_as_the_scan_it_points_to(ws: workspace.Workspace, scans: Path,
+                                                                             tmp_path: Path) -> None:
+    real = tmp_path / "skaner" / "stack-01.pdf"          # the scanner's software keeps the file elsewhere ...
+    real.parent.mkdir()
+    shutil.copyfile(sorted(scans.glob("*.pdf"))[0], real)
+    link = ws.folder("inbox") / "stack-01.pdf"             # ... and links it into the inbox
+    link.symlink_to(real)
+    s = batch.ingest(ws, None, workers=1, min_age_s=0, settle_s=0)
+    assert s.files == 1 and s.quarantined == () and s.sheets >= 1
+    archived = [p for p in ws.folder("archive").rglob("*.pdf")]
+    assert len(archived) == 1 and not archived[0].is_symlink() and archived[0].read_bytes() == real.read_bytes()
+    assert not link.exists() and not link.is_symlink() and real.is_file()   # the link is gone, the real file untouched
+    row = store.rows(ws.db, "select archived_as from files")[0]
+    assert not (ws.home / row["archived_as"]).is_symlink()
+
+
+def test_fifos_and_dangling_links_are_reported_and_skipped(ws: workspace.Workspace, scans: Path) -> None:
+    inbox_dir = ws.folder("inbox")
+    os.mkfifo(inbox_dir / "kolejka.pdf")                   # reading it would block the night's run forever
+    (inbox_dir / "znikniety.pdf").symlink_to(inbox_dir / "nie-ma-takiego.pdf")
+    shutil.copyfile(sorted(scans.glob("*.pdf"))[0], inbox_dir / "dobry.pdf")
+    s = batch.ingest(ws, None, workers=1, min_age_s=0, settle_s=0)
+    assert s.files == 1 and s.sheets >= 1
+    reasons = dict(s.skipped)
+    assert set(reasons) == {"kolejka.pdf", "znikniety.pdf"}
+    assert "FIFO" in reasons["kolejka.pdf"] and "którego nie ma" in reasons["znikniety.pdf"]
+    assert not s.exit_ok                                   # someone has to look: exit code 3
+    r = _ingest(ws)                                        # and the command line says so, every time
+    assert r.returncode == ExitCode.QUARANTINED and "pominięty: kolejka.pdf" in r.stdout, r.stdout + r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_a_file_already_quarantined_is_recognised_when_the_folder_is_read_again(ws: workspace.Workspace,
+                                                                                tmp_path: Path) -> None:
+    folder = tmp_path / "teczka"
+    folder.mkdir()
+    (folder / "pusty.pdf").write_bytes(b"")                              # damaged in ways caught before reading
+    (folder / "tekst.pdf").write_text("To nie jest PDF, tylko notatka.", "utf-8")
+    first = batch.ingest(ws, [folder], workers=1, min_age_s=0, settle_s=0)
+    assert len(first.quarantined) == 2
+    rows = store.rows(ws.db, "select count(*) as n from quarantine")[0]["n"]
+    for _ in range(2):                                                    # the same folder, read again and again
+        again = batch.ingest(ws, [folder], workers=1, min_age_s=0, settle_s=0)
+        assert again.quarantined == () and sorted(again.duplicates) == ["pusty.pdf", "tekst.pdf"]
+    assert store.rows(ws.db, "select count(*) as n from quarantine")[0]["n"] == rows     # not quarantined again
+    assert len(list(ws.folder("quarantine").rglob("*.powod.txt"))) == 2

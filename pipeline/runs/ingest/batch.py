@@ -30,7 +30,7 @@ from pipeline.base import config as C
 from pipeline.base.errors import StorageFailed, os_reason
 from pipeline.runs.ingest import filing
 from pipeline.runs.ingest.collate import FileResult, commit_file
-from pipeline.runs.ingest.inbox import list_inputs, ready_files, workspace_lock
+from pipeline.runs.ingest.inbox import list_inputs, ready_files, special_files, workspace_lock
 from pipeline.runs.ingest.readers import PageOutcome, draft_pending_texts, init_reader, pool_context, read_task
 from pipeline.runs.workspace import Workspace
 
@@ -57,10 +57,11 @@ class BatchSummary:
     rejected_pages: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     texts_drafted: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()        # (name, Polish reason): not a regular file (FIFO, dangling link)
 
     @property
     def exit_ok(self) -> bool:
-        return not self.quarantined
+        return not self.quarantined and not self.skipped
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -104,6 +105,7 @@ def _ingest(ws: Workspace, paths: Sequence[Path] | None, label: str, workers: in
     started = time.monotonic()
     from_inbox = not paths
     candidates = list_inputs([ws.folder("inbox")] if from_inbox else list(paths or []))
+    skipped = tuple((p.name, why) for p, why in special_files([ws.folder("inbox")] if from_inbox else list(paths or [])))
     with workspace_lock(ws):
         if from_inbox:
             ready, waiting = ready_files(candidates, C.INBOX_MIN_AGE_S if min_age_s is None else min_age_s,
@@ -113,7 +115,7 @@ def _ingest(ws: Workspace, paths: Sequence[Path] | None, label: str, workers: in
         if not ready:
             # nothing to do (e.g. --watch on an empty inbox): no batch row, no worker pool
             return BatchSummary(0, label, 0, 0, 0, 0, (), (), tuple(p.name for p in waiting),
-                                seconds=round(time.monotonic() - started, 2))
+                                seconds=round(time.monotonic() - started, 2), skipped=skipped)
         with ws.db.atomic():
             batch_id = int(store.insert_batch(ws.db, label))
         run.update(batch_id=batch_id, files_total=len(ready))
@@ -182,6 +184,7 @@ def _ingest(ws: Workspace, paths: Sequence[Path] | None, label: str, workers: in
             review_items=store.count_open_review_items(ws.db, batch_id),
             quarantined=tuple(quarantined), duplicates=tuple(duplicates), waiting=tuple(p.name for p in waiting),
             rejected_pages=rejected, seconds=round(time.monotonic() - started, 2), texts_drafted=drafted,
+            skipped=skipped,
         )
         with ws.db.atomic():
             store.finish_batch(ws.db, batch_id, summary_fields(summary))
@@ -194,7 +197,8 @@ def summary_fields(s: BatchSummary) -> dict[str, Any]:
     return {"files": s.files, "pages": s.pages, "sheets": s.sheets, "review_items": s.review_items,
             "quarantined": len(s.quarantined), "seconds": s.seconds,
             "summary_json": json.dumps({"quarantined": s.quarantined, "duplicates": s.duplicates, "waiting": s.waiting,
-                                        "rejected_pages": s.rejected_pages, "texts_drafted": s.texts_drafted},
+                                        "rejected_pages": s.rejected_pages, "texts_drafted": s.texts_drafted,
+                                        "skipped": s.skipped},
                                        ensure_ascii=False)}
 
 
