@@ -74,3 +74,28 @@ def test_nested_blocks_are_savepoints_of_one_immediate_transaction(workspace: Wo
             raise ValueError
         raise RuntimeError
     assert store.rows(db, "select action from audit_log where action in ('outer', 'inner')") == []
+
+
+def test_a_survey_sent_while_the_database_stays_busy_comes_back_with_its_answers(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    import re
+
+    from pipeline.runs.workspace import publish_form
+    from pipeline.web import create_app
+
+    publish_form(workspace, "lesko-f1")
+    monkeypatch.setattr(C, "DB_BUSY_TIMEOUT_S", 0.3)
+    app = create_app(workspace.home)
+    app.config["SURVEY_RATE_LIMIT_POSTS"] = 0
+    c = app.test_client()
+    page = c.get("/ankieta/lesko-f1").text
+    hidden = dict(re.findall(r'name="(csrf_token|zgloszenie|wersja)" value="([^"]*)"', page))
+    answers = {"q1": "kobieta", "uwagi.text": "Proszę o dłuższe godziny pracy w czwartki."}
+    with another_process_writing(workspace.home / C.DB_NAME, 2.0):
+        r = c.post("/ankieta/lesko-f1", data={**answers, **hidden})
+    assert r.status_code == 503
+    assert "serwer jest chwilowo zajęty" in r.text and "Proszę o dłuższe godziny pracy w czwartki." in r.text
+    assert store.rows(workspace.db, "select count(*) as n from sheets")[0]["n"] == 0
+    r = c.post("/ankieta/lesko-f1", data={**answers, **hidden})           # sent again a moment later: stored once
+    assert r.status_code == 303
+    assert store.rows(workspace.db, "select count(*) as n from sheets")[0]["n"] == 1
