@@ -91,6 +91,7 @@ class Result:
     responses_stored_once: int = 0
     responses_extra: int = 0
     wall_s: float = 0.0
+    load_before: float = 0.0   # 1-minute load average when the run started (other work on a shared machine)
 
     def of(self, prefix: str, ok: bool | None = None, during: bool | None = None) -> list[Call]:
         return [c for c in self.calls if c.kind.startswith(prefix) and (ok is None or c.ok == ok)
@@ -266,6 +267,7 @@ def run(pages: int = 40, reviewers: int = 3, respondents: int = 10, min_requests
         clients += [threading.Thread(target=_respondent, args=(port, forms[r * max_requests:(r + 1) * max_requests],
                                                                ingest_running, stop, min_requests, calls, lock))
                     for r in range(respondents)]
+        result.load_before = os.getloadavg()[0]
         t0 = time.perf_counter()
         ingest_running.set()
         files = [str(p) for p in sorted(scans.glob("*.pdf"))]
@@ -342,7 +344,8 @@ def markdown(r: Result) -> str:
         f"process (1 reader worker) reads {r.files_expected} files / {r.pages_expected} pages while {r.reviewers} "
         f"reviewers (each logged in, own connection) post decisions and {r.respondents} citizens post Lesko's F1 to a "
         f"waitress server ({C.SERVE_THREADS} threads) in its own process — three processes writing one SQLite "
-        "database. Clients pause 50 ms (reviewers) / 100 ms (citizens) between requests and go on until the ingest ends.",
+        "database. Clients pause 50 ms (reviewers) / 100 ms (citizens) between requests and go on until the ingest ends. "
+        f"Load average when the run started: {r.load_before:.1f} (latencies scale with it on this shared 2-core VM).",
         "",
         "| requests | sent | while the ingest ran | latency p50 / p95 / max |",
         "|---|---|---|---|",

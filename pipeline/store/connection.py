@@ -22,7 +22,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -69,17 +69,14 @@ class Connection(sqlite3.Connection):
     busy_timeout_s: float = C.DB_BUSY_TIMEOUT_S
 
     def execute(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
-        try:
-            return super().execute(*args, **kwargs)
-        except sqlite3.OperationalError as exc:
-            mapped = translate(exc, self.busy_timeout_s)
-            if mapped is exc:
-                raise
-            raise mapped from exc
+        return self._guarded(super().execute, *args, **kwargs)
 
     def executemany(self, *args: Any, **kwargs: Any) -> sqlite3.Cursor:
+        return self._guarded(super().executemany, *args, **kwargs)
+
+    def _guarded(self, call: Callable[..., sqlite3.Cursor], *args: Any, **kwargs: Any) -> sqlite3.Cursor:
         try:
-            return super().executemany(*args, **kwargs)
+            return call(*args, **kwargs)
         except sqlite3.OperationalError as exc:
             mapped = translate(exc, self.busy_timeout_s)
             if mapped is exc:
