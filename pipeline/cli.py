@@ -20,7 +20,16 @@ import click
 
 from pipeline import store
 from pipeline.base import config as C
-from pipeline.base.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing, os_reason
+from pipeline.base.errors import (
+    AnkietaError,
+    DatabaseBusy,
+    ExitCode,
+    InvalidInput,
+    Locked,
+    NotFound,
+    WorkspaceMissing,
+    os_reason,
+)
 from pipeline.forms import poster
 from pipeline.records.form_geometry import geometry_to_dict
 from pipeline.records.layout import load_layout
@@ -320,7 +329,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int
         while True:
             try:
                 summary = batch.ingest(ws, None, label=label, workers=workers)
-            except Locked as exc:
+            except (Locked, DatabaseBusy) as exc:       # another run, or the database busy past the bound: next look
                 click.echo(f"{datetime.now().isoformat(timespec='seconds')} {exc.message}", err=True)
             else:
                 if summary.files or summary.quarantined or summary.duplicates:

@@ -1,8 +1,11 @@
 """The web application (Flask): the reviewer's queue and sheet pages, the public survey, hand entry and the admin panel.
 
-Server-rendered HTML that works without JavaScript; `static/keys.js` only adds keyboard shortcuts.
-Security: Flask-Login sessions (HttpOnly, SameSite=Lax cookie, optional Secure), Flask-WTF CSRF on every
-POST, a role check on every non-public route, throttled logins, a strict Content-Security-Policy, and
+Server-rendered HTML that works without JavaScript; `static/keys.js` only adds keyboard shortcuts and `static/scans.js`
+the live progress of an upload.
+Security: Flask-Login sessions kept on the server (the cookie's token names a `web_sessions` row that logout and a
+new password delete; HttpOnly, SameSite=Lax, optional Secure), Flask-WTF CSRF on every POST, a role check on every
+non-public route, logins throttled per address, account and known browser (runs/accounts.py), integer ids bounded
+to SQLite's range (404, not 500), a busy database answered with 503 and nothing stored, a strict Content-Security-Policy, and
 Jinja autoescaping for everything users or OCR wrote. Served by waitress (`ankieta serve`), one database
 connection per request (SQLite WAL keeps readers unblocked during the night's ingest).
 """
