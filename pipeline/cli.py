@@ -21,7 +21,16 @@ import click
 from pipeline import store
 from pipeline.base import config as C
 from pipeline.base import polish
-from pipeline.base.errors import AnkietaError, ExitCode, InvalidInput, Locked, NotFound, WorkspaceMissing
+from pipeline.base.errors import (
+    AnkietaError,
+    DatabaseBusy,
+    ExitCode,
+    InvalidInput,
+    Locked,
+    NotFound,
+    WorkspaceMissing,
+    os_reason,
+)
 from pipeline.forms import poster
 from pipeline.records.form_geometry import geometry_to_dict
 from pipeline.records.layout import load_layout
@@ -50,6 +59,9 @@ def handled(func: F) -> F:
             fail(exc.message, exc.exit_code)
         except KeyboardInterrupt:
             fail("przerwano.", ExitCode.INTERNAL)
+        except OSError as exc:   # the disk or the system refused (full, read-only, no permission): no traceback
+            fail(f"system odmówił zapisu lub odczytu: {os_reason(exc)}. Usuń przyczynę (np. zwolnij miejsce na dysku, "
+                 "sprawdź uprawnienia) i powtórz polecenie.", ExitCode.STORAGE)
         except Exception as exc:  # an internal error must still end with a message, not a bare traceback
             traceback.print_exc(file=sys.stderr)
             fail(f"błąd wewnętrzny programu ({type(exc).__name__}: {exc}). Zgłoś go razem z powyższym opisem.",
@@ -281,7 +293,9 @@ def summary_lines(s: batch.BatchSummary) -> list[str]:
     for where, why in s.quarantined:
         lines.append(f"  kwarantanna: {where}: {why}")
     if s.duplicates:
-        lines.append(f"Pominięte (już wczytane wcześniej): {', '.join(s.duplicates)}")
+        lines.append(f"Pominięte (już wczytane wcześniej albo już odrzucone do kwarantanny): {', '.join(s.duplicates)}")
+    for name, why in s.skipped:
+        lines.append(f"  pominięty: {name}: {why}")
     if s.waiting:
         lines.append(f"Jeszcze niegotowe (zapisywane?), zostają na następny przebieg: {', '.join(s.waiting)}")
     if s.texts_drafted:
@@ -312,7 +326,7 @@ def ingest(ctx: click.Context, paths: tuple[Path, ...], label: str, workers: int
         while True:
             try:
                 summary = batch.ingest(ws, None, label=label, workers=workers)
-            except Locked as exc:
+            except (Locked, DatabaseBusy) as exc:       # another run, or the database busy past the bound: next look
                 click.echo(f"{datetime.now().isoformat(timespec='seconds')} {exc.message}", err=True)
             else:
                 if summary.files or summary.quarantined or summary.duplicates:
@@ -495,15 +509,27 @@ def users() -> None:
 @click.pass_context
 @handled
 def users_add(ctx: click.Context, name: str, role: str) -> None:
-    """Dodaj konto NAME (albo ustaw mu nowe hasło). Hasło: pytanie w terminalu albo zmienna ANKIETA_PASSWORD."""
+    """Dodaj konto NAME (albo ustaw mu nowe hasło i rolę; jego otwarte sesje się kończą). Hasło: pytanie w terminalu
+    (dwa razy), zmienna ANKIETA_PASSWORD albo jeden wiersz na standardowym wejściu (echo ... | ankieta users add)."""
     import os
 
     from pipeline.runs import accounts
 
     ws = workspace(ctx)
-    password = os.environ.get("ANKIETA_PASSWORD") or click.prompt("Hasło", hide_input=True, confirmation_prompt="Powtórz hasło")
-    acc = accounts.add_user(ws.db, CLI_USER, name, role, password)
+    password = os.environ.get("ANKIETA_PASSWORD") or _password_from_user()
+    acc = accounts.set_user(ws.db, CLI_USER, name, role, password)
     click.echo(f"Zapisano konto {acc.name} ({accounts.ROLE_LABELS[acc.role]}).")
+
+
+def _password_from_user() -> str:
+    """Asked twice on a terminal; from a pipe or a file, the first line (no confirmation to read there)."""
+    if sys.stdin.isatty():
+        return str(click.prompt("Hasło", hide_input=True, confirmation_prompt="Powtórz hasło"))
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        fail("nie podano hasła: wpisz je w terminalu, podaj w zmiennej ANKIETA_PASSWORD albo jako jeden wiersz na "
+             "standardowym wejściu.", ExitCode.USAGE)
+    return line
 
 
 @users.command("list")

@@ -28,7 +28,7 @@ from pathlib import Path
 from pipeline.reader import decode as ingest
 from pipeline.runs import reporting, workspace
 from pipeline.runs.ingest import batch, readers
-from samples import loadtest
+from samples import concurrency, loadtest
 from samples.evaluate import Evaluation, evaluate
 from samples.generate import GENERATOR, generate_set
 from samples.profiles import PROFILES
@@ -90,14 +90,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=ROOT / "BENCHMARKS.md")
     ap.add_argument("--runs", type=int, default=3, help="speed runs; medians are reported")
     ap.add_argument("--work", type=Path, default=ROOT / "samples" / "generated")
-    ap.add_argument("--only", choices=("web",), help="web: only the online survey's load test, updating just its "
-                    "section of --out")
+    ap.add_argument("--only", choices=("web", "concurrency"), help="web: only the online survey's load test; "
+                    "concurrency: only the ingest + review + survey at once test (samples/concurrency.py); each updates "
+                    "just its section of --out")
     a = ap.parse_args(argv)
     if a.only == "web":
         section = loadtest.markdown(loadtest.run_load(), loadtest.sweep())
         print(section)
         loadtest.update_section(a.out, section)
         return 0
+    if a.only == "concurrency":
+        together = concurrency.run()
+        section = concurrency.markdown(together)
+        print(section)
+        loadtest.update_section(a.out, section)
+        return 0 if together.lossless else 1
     workers = os.cpu_count() or 1
     sheets = max(10, a.pages * 10 // 23)    # lesko-f1 has 2 pages, satysfakcja-5 has 3; some blanks/foreign
     acc_truth = _ensure_set(a.work / f"accuracy-{a.seed}", sheets * 2, a.seed, "office", ("pdf", "tiff", "jpeg", "png"), None)
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         "",
     ])
     report += "\n" + loadtest.markdown(loadtest.run_load(), loadtest.sweep())
+    report += "\n" + concurrency.markdown(concurrency.run())
     print(report)
     a.out.write_text(report, "utf-8")
     return 0

@@ -17,6 +17,10 @@ PT_PER_MM = 72.0 / 25.4
 HOME_ENV = "ANKIETA_HOME"
 DEFAULT_HOME = Path("ankieta-data")
 DB_NAME = "ankieta.db"
+# Every database connection waits this long for another writer (PRAGMA busy_timeout, and the in-process queue
+# in front of it) before the action is refused with a Polish "try again" message (errors.DatabaseBusy). The
+# longest writer is the ingest committing one file (~0.1 s for a 40-page file); 30 s covers a slow disk.
+DB_BUSY_TIMEOUT_S = 30.0
 WORKSPACE_DIRS = ("inbox", "archive", "quarantine", "pages", "crops", "reports", "printed", "logs")
 
 
@@ -26,6 +30,14 @@ def home_from_env(explicit: str | os.PathLike[str] | None) -> Path:
         return Path(explicit)
     env = os.environ.get(HOME_ENV)
     return Path(env) if env else DEFAULT_HOME
+
+
+# --- layout files (pipeline/records/layout.py) ----------------------------------------------------------------
+# A layout is a few KB and a few hundred YAML nodes (lesko-f1: 385, satysfakcja-5: 475 with aliases expanded). The
+# caps refuse a hostile file at once: an alias bomb ("billion laughs") is tiny on disk but expands to millions of
+# nodes that validation would walk (44 s and 3.2 GB before the caps; now refused in milliseconds).
+LAYOUT_MAX_BYTES = 512 * 1024
+LAYOUT_MAX_NODES = 20_000
 
 
 # --- printed page -------------------------------------------------------------------------------
@@ -274,3 +286,17 @@ DASHBOARD_REPORTS_SHOWN = 5    # newest archived reports listed on the dashboard
 DASHBOARD_HALF_YEAR_PRESETS = 4  # half-years offered by the report form (current and three before it)
 ADMIN_AUDIT_PAGE_ROWS = 50     # audit log entries per page
 # (admin constants end)
+
+# --- accounts, sessions, login throttling (pipeline/runs/accounts.py, pipeline/runs/passwords.py, pipeline/web/) ------
+PASSWORD_MIN_CHARS = 10        # NIST SP 800-63B asks for at least 8; offices share desks and screens
+PASSWORD_MIN_ENTROPY_BITS = 36.0  # estimated (runs/passwords.py): `aaaaaaaaaa` ~8, `qwertyuiop` ~13, ten random a-z ~40-47
+WEB_SESSION_HOURS = 12         # a login lasts a working day; each one is a row that logout or a new password deletes
+LOGIN_FREE_FAILURES = 5        # failed logins per key (client address, account, known browser) before any wait ...
+LOGIN_FIRST_DELAY_S = 2.0      # ... then a wait that doubles with each further failure, from this ...
+LOGIN_ADDRESS_MAX_DELAY_S = 900.0  # ... up to 15 min for an address (an attacker's machine) ...
+LOGIN_ACCOUNT_MAX_DELAY_S = 60.0   # ... and only 1 min for an account: an attacker elsewhere slows, never locks out, its
+#                                    owner; a browser that logged in before (device cookie) has its own key instead
+LOGIN_FORGET_S = 24 * 3600.0   # failures older than this are forgotten
+LOGIN_THROTTLE_MAX_KEYS = 10_000  # keys remembered at once (least recently failed forgotten first): memory stays bounded
+LOGIN_DEVICE_DAYS = 180        # how long a browser that logged in is recognised by its device cookie
+# (accounts constants end)

@@ -21,6 +21,7 @@ from typing import Any, Literal
 import jsonschema
 import yaml
 
+from pipeline.base import config as C
 from pipeline.base.errors import LayoutError
 
 QuestionKind = Literal["single", "multi", "grid", "text"]
@@ -332,9 +333,57 @@ def _build(doc: Mapping[str, Any], source: str) -> FormLayout:
     )
 
 
+def _expanded_nodes(root: yaml.Node, limit: int) -> int:
+    """How many nodes the document has with every alias expanded, counted without expanding anything (each node once,
+    memoised); past `limit` or on an alias that contains itself, a LayoutError."""
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise LayoutError("alias YAML odwołuje się sam do siebie (nieskończona struktura)")
+        active.add(key)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [n for pair in node.value for n in pair]
+        total = 1
+        for child in children:
+            total += size(child)
+            if total > limit:
+                raise LayoutError(f"po rozwinięciu aliasów YAML (&/*) plik ma ponad {limit} elementów")
+        active.discard(key)
+        sizes[key] = total
+        return total
+
+    return size(root)
+
+
+def _safe_yaml(text: str, source: str) -> Any:
+    """yaml.safe_load with bounds: the file's size and the node count with aliases expanded (aliases stay allowed:
+    the bundled layouts share scales with them)."""
+    if len(text.encode("utf-8")) > C.LAYOUT_MAX_BYTES:
+        raise LayoutError(f"Plik układu {source} jest za duży (ponad {C.LAYOUT_MAX_BYTES // 1024} KB); układ ankiety ma "
+                          "zwykle kilka KB. Sprawdź, czy to właściwy plik.")
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        if root is not None:
+            _expanded_nodes(root, C.LAYOUT_MAX_NODES)
+        return yaml.safe_load(text)
+    except LayoutError as exc:
+        raise LayoutError(f"Plik układu {source} odrzucono: {exc.message}. Użyj aliasów tylko do powtórzenia "
+                          "skali lub kolumn, bez zagnieżdżania.") from None
+    except RecursionError:
+        raise LayoutError(f"Plik układu {source} ma zbyt głęboko zagnieżdżoną strukturę YAML.") from None
+
+
 def load_layout_text(text: str, source: str) -> FormLayout:
     try:
-        doc = yaml.safe_load(text)
+        doc = _safe_yaml(text, source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (wiersz {mark.line + 1}, kolumna {mark.column + 1})" if mark is not None else ""

@@ -26,6 +26,7 @@ from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
 
+from pipeline.base import cells
 from pipeline.records.answers import INVALID
 from pipeline.report import build as R
 from pipeline.report import methods
@@ -128,6 +129,8 @@ def _csv_value(v: Any) -> str:
         return ""
     if isinstance(v, float):
         return f"{v:.2f}".replace(".", ",")
+    if isinstance(v, str):
+        return str(cells.csv_cell(v))        # text from people (answers, names, labels) is never run as a formula
     return str(v)
 
 
@@ -196,23 +199,24 @@ def _xlsx_append(ws: Worksheet, values: Sequence[Any], formats: Mapping[int, str
                  font: Font | None = None, fill: PatternFill | None = None) -> None:
     """One row of cells, formatted before they are added (looking a row up again costs a scan of the sheet). A
     string is always stored as text: openpyxl would store one starting with '=' as a formula."""
-    cells: list[Any] = []
+    row: list[Any] = []
     for i, v in enumerate(values):
         fmt = formats.get(i) if formats and v is not None else None
-        if not (fmt or font or fill or (isinstance(v, str) and v.startswith("="))):
-            cells.append(v)                 # a plain value: openpyxl makes the cell (and types it) itself
+        if not (fmt or font or fill or cells.formula_like(v)):
+            row.append(v)                 # a plain value: openpyxl makes the cell (and types it) itself
             continue
         cell = Cell(ws, value=v)
         if isinstance(v, str):
             cell.data_type = "s"
+            cells.xlsx_cell(cell)           # formula-like text from people: text with Excel's quote prefix
         if fmt:
             cell.number_format = fmt
         if font is not None:
             cell.font = font
         if fill is not None:
             cell.fill = fill
-        cells.append(cell)
-    ws.append(cells)
+        row.append(cell)
+    ws.append(row)
 
 
 def _table(ws: Worksheet, head: Sequence[str], rows: Iterable[Sequence[Any]], pct_cols: Sequence[int] = (),

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any
 
 from pipeline import store
+from pipeline.base import cells
 from pipeline.records.answers import INVALID, derive_answers
 from pipeline.records.layout import FormLayout
 from pipeline.runs.workspace import Workspace
@@ -125,5 +126,6 @@ def export_csv(ws: Workspace, date_from: date | None = None, date_to: date | Non
     buf.write("\ufeff")
     writer = csv.DictWriter(buf, fieldnames=head, delimiter=";", extrasaction="ignore", lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # answers, transcriptions and batch labels come from people: never let a spreadsheet run them (base/cells.py)
+    writer.writerows({k: cells.csv_cell(v) for k, v in row.items()} for row in rows)
     return buf.getvalue()

@@ -18,13 +18,17 @@ from pipeline.store.admin import (  # noqa: F401
     earliest_received_after,
     file_outcome,
     get_report,
+    get_upload_job,
+    insert_upload_job,
     latest_batch,
     open_review_counts,
+    recent_upload_jobs,
     response_extent,
     responses_by_channel,
     set_password_hash,
     set_user_active,
     sheet_count,
+    update_upload_job,
 )
 from pipeline.store.base import (  # noqa: F401
     DB,
@@ -58,6 +62,7 @@ from pipeline.store.quarantine import (  # noqa: F401
     forget_rejected_file,
     open_quarantine,
     quarantine_item,
+    quarantined_file,
 )
 from pipeline.store.readings import (  # noqa: F401
     active_decisions,
@@ -68,6 +73,7 @@ from pipeline.store.readings import (  # noqa: F401
     count_open_review_items,
     duplicate_count,
     ensure_sheet,
+    fail_batch,
     file_known,
     finish_batch,
     insert_batch,
@@ -107,9 +113,13 @@ from pipeline.store.schema import (  # noqa: F401
 )
 from pipeline.store.web import (  # noqa: F401
     add_user,
+    close_sessions,
+    create_user,
     get_user,
     list_users,
+    open_session,
     record_action,
+    session_user,
     set_review_item_status,
     set_sheet_duplicate,
     undo_action,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.store.base import DB, _t, audit
+from pipeline.store.base import DB, _t, audit, now_iso
 
 # --- responses (the dashboard and the report-first rule) ---------------------------------------------
 
@@ -109,3 +109,27 @@ def file_outcome(db: DB, sha: str, name: str, batch_id: int) -> dict[str, Any]:
     return {"file": files[0] if files else None, "sheets": sheets, "review_items": review, "quarantined": quarantined,
             "blank_pages": blank}
 
+
+
+# --- uploads read in the background -----------------------------------------------------------------
+
+def insert_upload_job(db: DB, job_id: str, user: str, files_json: str) -> None:
+    with db.atomic():
+        _t(db, "upload_jobs").insert({"id": job_id, "user": user, "created_at": now_iso(), "status": "running",
+                                      "files_json": files_json, "progress_json": "{}", "result_json": "",
+                                      "message": "", "finished_at": ""})
+
+
+def update_upload_job(db: DB, job_id: str, **fields: str) -> None:
+    """Progress (progress_json) while it runs; status, result_json, message and finished_at when it ends."""
+    with db.atomic():
+        _t(db, "upload_jobs").update(job_id, dict(fields))
+
+
+def get_upload_job(db: DB, job_id: str) -> dict[str, Any] | None:
+    found = list(db.query("select * from upload_jobs where id = ?", [job_id]))
+    return found[0] if found else None
+
+
+def recent_upload_jobs(db: DB, limit: int) -> list[dict[str, Any]]:
+    return list(db.query("select * from upload_jobs order by created_at desc, rowid desc limit ?", [limit]))

@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import Table
 
+# The type callers see; every connection is in fact a store.connection.Database (BEGIN IMMEDIATE atomic()).
 DB = sqlite_utils.Database
 
 

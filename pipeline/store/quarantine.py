@@ -35,3 +35,13 @@ def forget_rejected_file(db: DB, sha: str) -> None:
 
 def delete_rejected_page(db: DB, sha: str, index: int) -> None:
     db.execute("delete from pages where file_sha256 = ? and page_index = ? and status != 'read'", [sha, index])
+
+
+def quarantined_file(db: DB, sha: str) -> dict[str, Any] | None:
+    """The open (or discarded) quarantine entry of a whole file with these bytes, if any: such a file, met again
+    in a folder read once more, is recognised by its sha256 like a file already read, not quarantined again."""
+    if not sha:
+        return None
+    found = list(db.query("select id, file_name, status from quarantine where file_sha256 = ? and page_index is null "
+                          "and status in ('open', 'discarded') order by id desc limit 1", [sha]))
+    return found[0] if found else None

@@ -22,6 +22,12 @@ def finish_batch(db: DB, batch_id: int, fields: Mapping[str, Any]) -> None:
     _t(db, "batches").update(batch_id, {**fields, "status": "done", "finished_at": now_iso()})
 
 
+def fail_batch(db: DB, batch_id: int, message: str) -> None:
+    """A run that stopped on an error (disk full): its row says so; what it committed stays."""
+    _t(db, "batches").update(batch_id, {"status": "failed", "finished_at": now_iso(),
+                                        "summary_json": to_json({"error": message})})
+
+
 def file_known(db: DB, sha: str) -> bool:
     return db.execute("select 1 from files where sha256 = ?", [sha]).fetchone() is not None
 

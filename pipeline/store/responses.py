@@ -11,16 +11,11 @@ from __future__ import annotations
 
 import secrets
 import sqlite3
-import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pipeline.store.base import DB, audit
 
-# One writer at a time within a process. Without it, the web server's threads (one connection each) meet on
-# SQLite's write lock and wait in its busy handler, which sleeps in growing steps (up to 100 ms each): in the
-# load test that was the whole latency tail. Other processes (the night's ingest) still meet the busy timeout.
-_WRITE_LOCK = threading.Lock()
 _ROWID_LIMIT = 1 << 62          # random rowids stay below this, so an ordinary insert's max(rowid) + 1 still fits
 _SHEET_COLUMNS = ("id", "form", "version", "serial", "channel", "batch_id", "batch_label", "received_at", "created_at",
                   "pages_expected", "status", "duplicate_of")
@@ -42,9 +37,9 @@ def insert_response(db: DB, sheet: Mapping[str, Any], answers: Iterable[tuple[st
     items = list(answers)
     for _attempt in range(3):
         try:
-            with _WRITE_LOCK, db.atomic():
-                # The write comes first: the transaction takes the write lock at once (waiting on a busy
-                # database) instead of reading a snapshot that a concurrent writer would invalidate.
+            # db.atomic(): this process's writer queue, then BEGIN IMMEDIATE (store/connection.py), so a
+            # response waits for the night's ingest instead of failing
+            with db.atomic():
                 db.execute(f"insert into sheets (rowid, {cols}) values (?, {marks})",
                            [_rowid(), *(row[c] for c in _SHEET_COLUMNS)])
                 db.conn.executemany("insert into answers (rowid, sheet_id, question, row, value) values (?, ?, ?, ?, ?)",

@@ -5,12 +5,12 @@ New tables or columns get a new migration at the end of this file; never edit an
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
 from pipeline.store.base import DB, _t, now_iso
+from pipeline.store.connection import connect
 
 migrations = sqlite_utils.Migrations("ankieta")
 
@@ -110,12 +110,32 @@ def m005_page_placement(db: DB) -> None:
     _t(db, "pages").add_column("image_placement", str)
 
 
-def open_db(path: Path) -> DB:
-    """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest."""
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    db = sqlite_utils.Database(conn)
+@migrations()
+def m006_web_sessions(db: DB) -> None:
+    """Login sessions kept on the server (issue 18): the browser's cookie names a row here (by the sha256 of its
+    random token); logout deletes it, a new password deletes all of that user's rows, so a copied cookie is dead."""
+    _t(db, "web_sessions").create({"id": str, "user": str, "created_at": str, "expires_at": str}, pk="id")
+    _t(db, "web_sessions").create_index(["user"])
+
+
+@migrations()
+def m007_upload_jobs(db: DB) -> None:
+    """Scans uploaded through the browser are read in the background (issue 18): one row per upload with its files,
+    progress and per-file result, so the request returns at once and the admin watches it (runs/ingest/uploads.py)."""
+    _t(db, "upload_jobs").create({"id": str, "user": str, "created_at": str, "status": str, "files_json": str,
+                                  "progress_json": str, "result_json": str, "message": str, "finished_at": str}, pk="id")
+
+
+def open_db(path: Path, busy_timeout_s: float | None = None) -> DB:
+    """Open (and migrate) the workspace database. WAL keeps readers unblocked during a night's ingest; every
+    write waits for the others (store/connection.py)."""
+    db = connect(path, busy_timeout_s)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")   # WAL + NORMAL: durable across app crashes, consistent after power loss
     db.execute("PRAGMA foreign_keys=ON")
-    migrations.apply(db)
+    if migrations.pending(db):
+        # Under the write lock, so two processes opening a new database at once do not both migrate it:
+        # the second finds nothing pending (each migration is a savepoint inside this transaction).
+        with db.atomic():
+            migrations.apply(db)
     return db

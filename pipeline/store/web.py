@@ -20,6 +20,42 @@ def add_user(db: DB, by: str, name: str, role: str, password_hash: str) -> None:
         audit(db, by, "user.change" if existed else "user.add", {"name": name, "role": role})
 
 
+def create_user(db: DB, by: str, name: str, role: str, password_hash: str) -> bool:
+    """Create a new account; False (nothing changed) when the name is taken (any letter case)."""
+    with db.atomic():
+        if db.execute("select 1 from users where lower(name) = lower(?)", [name]).fetchone():
+            return False
+        _t(db, "users").insert({"name": name, "role": role, "password_hash": password_hash, "active": 1,
+                                "created_at": now_iso()})
+        audit(db, by, "user.add", {"name": name, "role": role})
+    return True
+
+
+# --- login sessions (issue 18): a row per logged-in browser ------------------------------------------
+
+def open_session(db: DB, session_id: str, user: str, expires_at: str) -> None:
+    """Record a login (`session_id`: the sha256 of the cookie's token); expired rows are swept on the way."""
+    now = now_iso()
+    with db.atomic():
+        db.execute("delete from web_sessions where expires_at < ?", [now])
+        _t(db, "web_sessions").insert({"id": session_id, "user": user, "created_at": now, "expires_at": expires_at})
+
+
+def session_user(db: DB, session_id: str) -> dict[str, Any] | None:
+    """The active account a live session belongs to, or None (logged out, expired, replaced, disabled)."""
+    found = list(db.query("select u.* from web_sessions s join users u on u.name = s.user where s.id = ? "
+                          "and s.expires_at > ? and u.active = 1", [session_id, now_iso()]))
+    return found[0] if found else None
+
+
+def close_sessions(db: DB, *, session_id: str = "", user: str = "") -> int:
+    """End one session (logout) or every session of `user` (new password, account disabled); returns how many."""
+    with db.atomic():
+        if session_id:
+            return int(db.execute("delete from web_sessions where id = ?", [session_id]).rowcount)
+        return int(db.execute("delete from web_sessions where user = ?", [user]).rowcount)
+
+
 def get_user(db: DB, name: str) -> dict[str, Any] | None:
     found = list(db.query("select * from users where name = ?", [name]))
     return found[0] if found else None

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
-from flask_login import current_user
+from flask_login import current_user, login_user
 from flask_wtf.csrf import CSRFError, validate_csrf
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import ValidationError
@@ -28,7 +28,7 @@ from pipeline.base.errors import AnkietaError, InvalidInput
 from pipeline.report.periods import Period, parse_period
 from pipeline.runs import accounts, dashboard, editing, reporting, survey_edit
 from pipeline.runs.ingest import uploads
-from pipeline.web import requires, ws
+from pipeline.web import User, db_int, requires, ws
 
 bp = Blueprint("admin", __name__)
 ENTRY_URL = "/admin/wprowadz"        # the hand-entry page (pipeline/web/entry.py); linked only when it exists
@@ -115,7 +115,8 @@ def _int_field(raw: str, label: str, low: int, high: int) -> int:
 def scans() -> ResponseReturnValue:
     limits = {"files": C.UPLOAD_MAX_FILES, "mb": C.UPLOAD_MAX_BYTES // (1024 * 1024)}
     if request.method == "GET":
-        return render_template("admin_scans.html", limits=limits, result=None, error="")
+        return render_template("admin_scans.html", limits=limits, job=None, error="",
+                               recent=uploads.recent_upload_jobs(ws()))
     # Only here, only for a logged-in admin (the decorator ran): the body may be as large as the upload limit.
     request.max_content_length = C.UPLOAD_MAX_BYTES + 64 * 1024     # plus the form's other fields
     try:
@@ -123,7 +124,7 @@ def scans() -> ResponseReturnValue:
     except ValidationError as exc:
         raise CSRFError(str(exc)) from None
     except RequestEntityTooLarge:
-        return render_template("admin_scans.html", limits=limits, result=None,
+        return render_template("admin_scans.html", limits=limits, job=None, recent=[],
                                error=f"Przesłane pliki są razem większe niż {limits['mb']} MB. Wyślij je w mniejszych "
                                      "porcjach albo przez folder skanera (inbox/)."), 413
     files = [(fs.filename or "skan", fs.stream) for fs in request.files.getlist("files") if fs.filename]
@@ -133,10 +134,34 @@ def scans() -> ResponseReturnValue:
         received = None
     label = request.form.get("label", "").strip()[:C.SURVEY_BATCH_LABEL_MAX_CHARS]
     try:
-        result = uploads.upload_and_ingest(ws(), files, _user(), label=label, received=received)
+        # the files are written now; the reading runs in the background and this request returns at once
+        job_id = uploads.start_upload(ws(), files, _user(), label=label, received=received)
     except AnkietaError as exc:
-        return render_template("admin_scans.html", limits=limits, result=None, error=exc.message), 400
-    return render_template("admin_scans.html", limits=limits, result=result, error="")
+        return render_template("admin_scans.html", limits=limits, job=None, recent=[], error=exc.message), 400
+    return redirect(url_for("admin.scan_job", job_id=job_id), 303)
+
+
+def _job(job_id: str) -> uploads.UploadJob:
+    job = uploads.upload_job(ws(), job_id)
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.route("/admin/skany/<job_id>")
+@requires("admin")
+def scan_job(job_id: str) -> ResponseReturnValue:
+    """One upload: its progress while it is read (static/scans.js refreshes the status), then the result per file."""
+    limits = {"files": C.UPLOAD_MAX_FILES, "mb": C.UPLOAD_MAX_BYTES // (1024 * 1024)}
+    return render_template("admin_scans.html", limits=limits, job=_job(job_id), recent=[], error="")
+
+
+@bp.route("/admin/skany/<job_id>/stan")
+@requires("admin")
+def scan_job_state(job_id: str) -> ResponseReturnValue:
+    job = _job(job_id)
+    return {"status": job.status, "label": job.label, "files_done": job.files_done, "files": len(job.files),
+            "pages_done": job.pages_done}
 
 
 # --- reports -------------------------------------------------------------------------------------------------
@@ -161,7 +186,7 @@ def reports() -> ResponseReturnValue:
         else:
             return redirect(url_for("admin.reports", nowy=made.report_id), 303)
     archive = {r["id"]: r for r in reversed(store.list_reports(ws().db))}     # newest first
-    new = archive.get(request.args.get("nowy", type=int) or -1)
+    new = archive.get(request.args.get("nowy", type=db_int) or -1)
     return render_template("admin_reports.html", presets=presets, others=others, rows=list(archive.values()), new=new,
                            error=error, values=request.form, formats=reporting.FORMATS, comparisons=reporting.COMPARISONS,
                            user=_user(), stamp=editing.local_stamp), (400 if error else 200)
@@ -296,7 +321,7 @@ def survey_editor(form: str) -> ResponseReturnValue:
                 flash("Bez zmian: ankieta już ma tę treść.")
                 return redirect(url_for("admin.survey_editor", form=form), 303)
             return redirect(url_for("admin.survey_editor", form=form, wersja=done.version), 303)
-    saved = request.args.get("wersja", type=int)
+    saved = request.args.get("wersja", type=db_int)
     changes = survey_edit.last_edit(ws(), form, saved) if saved else []
     return render_template("admin_survey.html", ed=ed, gate=editing.report_gate(ws()), error=error,
                            error_field=error_field, values=request.form if error else {}, saved=saved if changes else None,
@@ -344,11 +369,13 @@ def password() -> ResponseReturnValue:
     if request.method == "POST":
         f = request.form
         try:
-            accounts.change_password(ws().db, _user(), f.get("old", ""), f.get("new", ""), f.get("repeat", ""))
+            token = accounts.change_password(ws().db, _user(), f.get("old", ""), f.get("new", ""), f.get("repeat", ""))
         except AnkietaError as exc:
             error = exc.message
         else:
-            flash("Zmieniono hasło.")
+            # every other session of this user has just ended; this browser continues in a fresh one
+            login_user(User(current_user.account, token))
+            flash("Zmieniono hasło. Pozostałe sesje tego konta (inne przeglądarki) zostały zakończone.")
             return redirect(url_for("index"), 303)
     return render_template("admin_password.html", error=error, min_chars=accounts.MIN_PASSWORD_CHARS), \
         (400 if error else 200)
@@ -360,7 +387,7 @@ def audit_log() -> ResponseReturnValue:
     per = C.ADMIN_AUDIT_PAGE_ROWS
     total = store.audit_count(ws().db)
     pages = max(1, math.ceil(total / per))
-    page = min(max(1, request.args.get("strona", 1, type=int)), pages)
+    page = min(max(1, request.args.get("strona", 1, type=db_int)), pages)
     return render_template("admin_audit.html", rows=store.audit_entries(ws().db, (page - 1) * per, per), page=page,
                            pages=pages, total=total, stamp=editing.local_stamp)
 

@@ -34,7 +34,7 @@ from markupsafe import Markup
 
 from pipeline import store
 from pipeline.base import config as C
-from pipeline.base.errors import NotFound
+from pipeline.base.errors import DatabaseBusy, NotFound
 from pipeline.runs import responses
 from pipeline.runs.workspace import Workspace, open_workspace
 from pipeline.survey.form import FieldError, SurveyForm, default_values, parse_submission
@@ -172,7 +172,12 @@ def form_page(form: str) -> ResponseReturnValue:
                               "Odpowiedzi nie zostały zapisane: sprawdź je poniżej i wyślij ankietę ponownie.", 400)
     if request.form.get(HONEYPOT_FIELD, "").strip():
         return redirect(url_for(".thanks", form=form), 303)       # a bot: discarded, and told nothing
-    outcome = responses.submit_online(_ws(), form, request.form)
+    try:
+        outcome = responses.submit_online(_ws(), form, request.form)
+    except DatabaseBusy:
+        # the database stayed busy past the bound (store/connection.py): nothing stored, the answers come back
+        return _refused(form, "Nie udało się teraz zapisać ankiety, bo serwer jest chwilowo zajęty. Odpowiedzi nie "
+                              "zostały zapisane, ale są poniżej: wyślij ankietę ponownie za chwilę.", 503)
     if outcome.ok:
         return redirect(url_for(".thanks", form=form), 303)
     return _form_page(outcome.form, outcome.parsed.values, outcome.parsed.errors,

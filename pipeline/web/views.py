@@ -16,7 +16,7 @@ from flask_login import current_user
 from pipeline import store
 from pipeline.base.errors import AnkietaError, NotFound
 from pipeline.runs import review
-from pipeline.web import requires, ws
+from pipeline.web import db_int, requires, ws
 
 bp = Blueprint("review", __name__)
 REVIEWERS = ("reviewer", "admin")
@@ -49,7 +49,7 @@ def sheet_page(sheet_id: str) -> ResponseReturnValue:
     except NotFound:
         abort(404)
     item = None
-    wanted = request.args.get("pozycja", type=int)
+    wanted = request.args.get("pozycja", type=db_int)
     if wanted is not None:
         item = next((i for i in view.items if i.id == wanted), None)
     if item is None and view.items:
@@ -96,7 +96,7 @@ def decide(sheet_id: str) -> ResponseReturnValue:
     db = ws().db
     f = request.form
     action, target, value = f.get("action", ""), f.get("target", ""), f.get("value", "")
-    item_id = f.get("item", type=int)
+    item_id = f.get("item", type=db_int)
     user = current_user.name
     stay = False
     if action == "box":
@@ -131,13 +131,13 @@ def decide(sheet_id: str) -> ResponseReturnValue:
 @bp.route("/arkusz/<sheet_id>/cofnij", methods=["POST"])
 @requires(*REVIEWERS)
 def undo(sheet_id: str) -> ResponseReturnValue:
-    action_id = request.form.get("action_id", type=int)
+    action_id = request.form.get("action_id", type=db_int)
     try:
         review.undo(ws().db, sheet_id, current_user.name, action_id)
         flash("Cofnięto decyzję.")
     except AnkietaError as exc:
         flash(exc.message)
-    return redirect(url_for("review.sheet_page", sheet_id=sheet_id, pozycja=request.form.get("item", type=int)), 303)
+    return redirect(url_for("review.sheet_page", sheet_id=sheet_id, pozycja=request.form.get("item", type=db_int)), 303)
 
 
 def _stored_file(folder: Path, name: Any) -> Path:

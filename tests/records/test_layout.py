@@ -103,3 +103,36 @@ def test_yaml_syntax_error_gives_the_line(tmp_path: Path) -> None:
     with pytest.raises(LayoutError) as info:
         load_layout(bad)
     assert "zly.yaml" in info.value.message and "wiersz" in info.value.message
+
+
+# --- bounded YAML (issue 18) ------------------------------------------------------------------------------
+
+def _alias_bomb(levels: int = 9) -> str:
+    """The "billion laughs": each level is nine aliases of the one before (9^9 = 387 million strings)."""
+    lines = ['a: &a ["ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha", "ha"]']
+    lines += [f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]" for i in range(levels - 1)]
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_is_refused_before_it_expands() -> None:
+    import tracemalloc
+
+    tracemalloc.start()
+    with pytest.raises(LayoutError, match="po rozwinięciu aliasów"):
+        load_layout_text(_alias_bomb(), "bomba.yaml")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 20_000_000          # nothing was expanded (before: 3.2 GB)
+
+
+@pytest.mark.parametrize(("text", "why"), [("a: &a [*a]\n", "sam do siebie"), ("[" * 3000 + "]" * 3000, "zagnieżdżon"),
+                                          ("#" + "x" * 600_000 + "\n", "za duży")])
+def test_hostile_yaml_gets_a_clear_error(text: str, why: str) -> None:
+    with pytest.raises(LayoutError, match=why):
+        load_layout_text(text, "zly.yaml")
+
+
+def test_aliases_used_to_share_a_scale_still_work() -> None:
+    lay = load_layout(ROOT / "form_layouts" / "satysfakcja-5.yaml")      # shares its scale with &skala / *skala
+    grids = [q for q in lay.questions if q.kind == "grid"]
+    assert len(grids) >= 2 and len({tuple(c.id for c in q.columns) for q in grids}) == 1

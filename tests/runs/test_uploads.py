@@ -5,6 +5,7 @@ skipped; when another run holds the lock the files wait in the inbox for it."""
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,41 @@ def test_limits_leave_nothing_behind(demo: workspace.Workspace, monkeypatch: pyt
     assert not any(demo.folder("inbox").iterdir())
     stored = uploads.store_uploads(demo, _files(("a.jpg", b"x" * 600), ("a.jpg", b"y" * 300)))
     assert [s.name for s in stored] == ["a.jpg", "a-1.jpg"] and [s.size for s in stored] == [600, 300]
+
+
+def test_a_long_name_keeps_its_extension() -> None:
+    name = uploads.safe_name("Skan " + "bardzo długiej nazwy " * 15 + "urna 2.PDF")
+    assert len(name) <= C.UPLOAD_NAME_MAX_CHARS and name.endswith(".PDF") and name.startswith("Skan_bardzo")
+    assert uploads.safe_name("x" * 400 + ".jpeg").endswith(".jpeg")
+    assert uploads.safe_name("skan." + "a" * 300) == ("skan." + "a" * 300)[:C.UPLOAD_NAME_MAX_CHARS]   # no real extension
+
+
+def _wait_for(demo: workspace.Workspace, job_id: str) -> uploads.UploadJob:
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        job = uploads.upload_job(demo, job_id)
+        assert job is not None
+        if not job.running:
+            return job
+        time.sleep(0.1)
+    raise AssertionError("the upload did not finish")
+
+
+def test_an_upload_returns_at_once_and_is_read_in_the_background(demo: workspace.Workspace) -> None:
+    with uploads._ONE_AT_A_TIME:           # the reader is busy (an earlier upload): the request must not wait for it
+        job_id = uploads.start_upload(demo, _files(("strona.jpg", GOOD.read_bytes())), "admin", label="urna 7")
+        job = uploads.upload_job(demo, job_id)
+        assert job is not None and job.running and job.files == ("strona.jpg",) and job.result is None
+        assert (demo.folder("inbox") / "strona.jpg").is_file()          # stored before the request returned
+    done = _wait_for(demo, job_id)
+    assert done.status == "done" and done.result is not None and done.message == ""
+    assert [(f.original, f.status, f.pages) for f in done.result.files] == [("strona.jpg", "read", 1)]
+    assert done.files_done == 1 and done.result.batch_id
+    assert store.rows(demo.db, "select count(*) as n from sheets where batch_label = 'urna 7'")[0]["n"] == 1
+    assert [j.id for j in uploads.recent_upload_jobs(demo)] == [job_id]
+
+
+def test_a_job_whose_server_stopped_says_so(demo: workspace.Workspace) -> None:
+    store.insert_upload_job(demo.db, "stary", "admin", '["a.pdf"]')     # "running", but no thread runs it here
+    job = uploads.upload_job(demo, "stary")
+    assert job is not None and job.status == "interrupted" and "przerwane" in job.label

@@ -216,8 +216,8 @@ def test_upload_a_good_and_a_damaged_scan(ws: workspace.Workspace, monkeypatch: 
     files = [(io.BytesIO(GOOD_SCAN.read_bytes()), "urna-3 strona 1.jpg"), (io.BytesIO(damaged), "stos-urna-3.pdf")]
     r = c.post("/admin/skany", data={"files": files, "label": "urna 3", "csrf_token": _token(c, "/admin/skany")},
                content_type="multipart/form-data")
-    assert r.status_code == 200, r.text
-    html = r.text
+    assert r.status_code == 303, r.text           # the files are stored; they are read in the background
+    html = _finished_upload(c, r.headers["Location"])
     rows = dict(re.findall(r'<tr class="st-(\w[\w-]*)">\s*<th scope="row">([^<]+)', html))
     assert rows == {"read": "urna-3 strona 1.jpg", "quarantined": "stos-urna-3.pdf"}
     assert "zapisany jako urna-3_strona_1.jpg" in html and "<strong>wczytany</strong>" in html
@@ -232,6 +232,21 @@ def test_upload_a_good_and_a_damaged_scan(ws: workspace.Workspace, monkeypatch: 
     r = c.post("/admin/skany", data={"files": [(io.BytesIO(STACK.read_bytes()), "stos.pdf")],
                                      "csrf_token": _token(c, "/admin/skany")}, content_type="multipart/form-data")
     assert r.status_code == 413 and "Przesłane pliki są razem większe" in r.text
+
+
+def _finished_upload(c: FlaskClient, job_url: str, timeout_s: float = 300) -> str:
+    """The upload's page once its background run has ended (its state URL polled as static/scans.js does)."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        state = c.get(job_url + "/stan").get_json()
+        if state["status"] != "running":
+            break
+        time.sleep(0.2)
+    r = c.get(job_url)
+    assert r.status_code == 200
+    return str(r.text)
 
 
 def test_users_disable_enable_and_own_password(ws: workspace.Workspace) -> None:
@@ -395,6 +410,7 @@ def test_admin_session_in_chromium(chromium: Any, ws: workspace.Workspace, tmp_p
         page.fill("#label", "urna 4, stara wersja")
         with page.expect_navigation(timeout=180_000):
             page.click("text=Wyślij i wczytaj")
+        page.wait_for_selector("tr.st-read", timeout=180_000)     # read in the background; the page follows
         assert "<strong>wczytany</strong>" in page.content()
         violations["skany-wynik"] = axe_violations(page)
         _shot(page, tmp_path, "skany-wynik")

@@ -79,7 +79,7 @@ def test_roles_session_cookie_and_csrf(ws: workspace.Workspace) -> None:
 
 
 def test_login_is_throttled(ws: workspace.Workspace) -> None:
-    c = create_app(ws.home, throttle=accounts.Throttle(max_failures=3, window_s=60)).test_client()
+    c = create_app(ws.home, throttle=accounts.Throttle(free_failures=3, first_delay_s=60)).test_client()
     for _ in range(3):
         r = c.post("/logowanie", data={"name": "ala", "password": "zle-haslo", "csrf_token": _token(c, "/logowanie")})
         assert r.status_code == 401 and "Nieprawidłowa" in r.text

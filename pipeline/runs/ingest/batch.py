@@ -27,9 +27,10 @@ from typing import Any
 
 from pipeline import store
 from pipeline.base import config as C
+from pipeline.base.errors import StorageFailed, os_reason
 from pipeline.runs.ingest import filing
 from pipeline.runs.ingest.collate import FileResult, commit_file
-from pipeline.runs.ingest.inbox import list_inputs, ready_files, workspace_lock
+from pipeline.runs.ingest.inbox import list_inputs, ready_files, special_files, workspace_lock
 from pipeline.runs.ingest.readers import PageOutcome, draft_pending_texts, init_reader, pool_context, read_task
 from pipeline.runs.workspace import Workspace
 
@@ -56,10 +57,11 @@ class BatchSummary:
     rejected_pages: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     texts_drafted: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()        # (name, Polish reason): not a regular file (FIFO, dangling link)
 
     @property
     def exit_ok(self) -> bool:
-        return not self.quarantined
+        return not self.quarantined and not self.skipped
 
 
 # --- the run -------------------------------------------------------------------------------------
@@ -69,10 +71,41 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
            progress: Callable[[Progress], None] | None = None, draft_texts: bool = True,
            received: date | None = None) -> BatchSummary:
     """Read scan files (default: the inbox) into the workspace. See the module docstring for guarantees.
-    `received`: the day the paper was taken out of the collection box (default: today)."""
+    `received`: the day the paper was taken out of the collection box (default: today). A full disk or another
+    refusal of the operating system stops the run with errors.StorageFailed (see `_stopped`)."""
+    run: dict[str, int] = {}
+    try:
+        return _ingest(ws, paths, label, workers, min_age_s, settle_s, progress, draft_texts, received, run)
+    except (OSError, StorageFailed) as exc:
+        raise _stopped(ws, run, exc) from exc
+
+
+def _stopped(ws: Workspace, run: dict[str, int], exc: BaseException) -> StorageFailed:
+    """The clean end of a run the operating system stopped. Each file's results are committed in one transaction
+    before the file moves, so the database holds whole files only and the rest waits where it was: a rerun after
+    the fix finishes the job (nothing lost, nothing counted twice). The batch row is marked failed if the disk
+    still takes that."""
+    what = exc.reason if isinstance(exc, StorageFailed) else os_reason(exc)
+    done, total = run.get("files_done", 0), run.get("files_total", 0)
+    message = (f"Wczytywanie przerwane: {what}. Zakończono {done} z {total} plików; ich wyniki są zapisane, a baza "
+               "danych jest spójna. Pozostałe pliki czekają tam, gdzie były. Usuń przyczynę (np. zwolnij miejsce na "
+               "dysku) i uruchom wczytywanie ponownie: dokończy pracę bez strat i bez podwójnego liczenia.")
+    if run.get("batch_id"):
+        try:
+            with ws.db.atomic():
+                store.fail_batch(ws.db, run["batch_id"], message)
+        except (OSError, StorageFailed):
+            pass        # the disk refuses even that: the row stays "running"; the message below still tells
+    return StorageFailed(message)
+
+
+def _ingest(ws: Workspace, paths: Sequence[Path] | None, label: str, workers: int | None, min_age_s: float | None,
+            settle_s: float | None, progress: Callable[[Progress], None] | None, draft_texts: bool,
+            received: date | None, run: dict[str, int]) -> BatchSummary:
     started = time.monotonic()
     from_inbox = not paths
     candidates = list_inputs([ws.folder("inbox")] if from_inbox else list(paths or []))
+    skipped = tuple((p.name, why) for p, why in special_files([ws.folder("inbox")] if from_inbox else list(paths or [])))
     with workspace_lock(ws):
         if from_inbox:
             ready, waiting = ready_files(candidates, C.INBOX_MIN_AGE_S if min_age_s is None else min_age_s,
@@ -82,9 +115,10 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
         if not ready:
             # nothing to do (e.g. --watch on an empty inbox): no batch row, no worker pool
             return BatchSummary(0, label, 0, 0, 0, 0, (), (), tuple(p.name for p in waiting),
-                                seconds=round(time.monotonic() - started, 2))
+                                seconds=round(time.monotonic() - started, 2), skipped=skipped)
         with ws.db.atomic():
             batch_id = int(store.insert_batch(ws.db, label))
+        run.update(batch_id=batch_id, files_total=len(ready))
         forms = store.form_versions_by_key(ws.db)
         folders = {n: ws.folder(n) for n in ("pages", "crops")}
         n_workers = workers if workers is not None else (os.cpu_count() or 1)
@@ -115,6 +149,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
             pages_done += res.pages
             quarantined.extend(res.quarantined)
             done_files += 1
+            run["files_done"] = done_files
 
         try:
             for path in ready:
@@ -128,6 +163,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
                     done_files += 1
                 else:
                     inflight.append(started_file)
+                run["files_done"] = done_files
                 while inflight and (executor is None or queued_after_oldest(inflight) >= C.QUEUED_PAGES_PER_WORKER * n_workers):
                     finish_oldest()
             while inflight:
@@ -148,6 +184,7 @@ def ingest(ws: Workspace, paths: Sequence[Path] | None = None, label: str = "", 
             review_items=store.count_open_review_items(ws.db, batch_id),
             quarantined=tuple(quarantined), duplicates=tuple(duplicates), waiting=tuple(p.name for p in waiting),
             rejected_pages=rejected, seconds=round(time.monotonic() - started, 2), texts_drafted=drafted,
+            skipped=skipped,
         )
         with ws.db.atomic():
             store.finish_batch(ws.db, batch_id, summary_fields(summary))
@@ -160,7 +197,8 @@ def summary_fields(s: BatchSummary) -> dict[str, Any]:
     return {"files": s.files, "pages": s.pages, "sheets": s.sheets, "review_items": s.review_items,
             "quarantined": len(s.quarantined), "seconds": s.seconds,
             "summary_json": json.dumps({"quarantined": s.quarantined, "duplicates": s.duplicates, "waiting": s.waiting,
-                                        "rejected_pages": s.rejected_pages, "texts_drafted": s.texts_drafted},
+                                        "rejected_pages": s.rejected_pages, "texts_drafted": s.texts_drafted,
+                                        "skipped": s.skipped},
                                        ensure_ascii=False)}
 
 

@@ -1,13 +1,15 @@
 """Where a scan file ends up: the one place that decides and carries out a file's fate.
 
 - **read** → `archive/<day>/` (the original kept as evidence for the ISO audit trail), recorded in `files`;
-- **duplicate** (the same bytes were read before) → `archive/<day>/duplikaty/`, never read again;
+- **duplicate** (the same bytes were read before, or refused before and still in quarantine) →
+  `archive/<day>/duplikaty/`, never read again;
 - **quarantined** (unreadable, damaged, or no page of ours in it) → `quarantine/<day>/` with a `.powod.txt`
   (what is wrong and what to do, in Polish) and a `quarantine` row.
 
 A file is decided twice, once before its pages are read (`admit`: can it be read, is it new?) and once after
 (`judge`: was anything of ours in it?); `file_away` then moves it. A file from the inbox is moved; a file the
-user named elsewhere is copied and their original stays where it was. The file moves only after its
+user named elsewhere is copied and their original stays where it was; a symbolic link is archived as the file it
+points to (the link itself is removed from the inbox). The file moves only after its
 results are committed (collate), so a crash leaves it in the inbox to be finished by the next run.
 """
 
@@ -58,6 +60,10 @@ def admit(ws: Workspace, path: Path, seen: set[str]) -> Admitted | tuple[str, Ve
         return "", Verdict(Fate.QUARANTINED, "unreadable", f"Nie można odczytać pliku: {exc}.")
     if sha in seen or store.file_known(ws.db, sha):
         return sha, Verdict(Fate.DUPLICATE)
+    earlier = store.quarantined_file(ws.db, sha)
+    if earlier is not None:          # refused before (a folder read again): recognised, not quarantined once more
+        return sha, Verdict(Fate.DUPLICATE, "already-quarantined",
+                            f"Ten sam plik był już odrzucony (kwarantanna, pozycja {earlier['id']}: {earlier['file_name']}).")
     try:
         count = decode.page_count(path)
     except InputDamaged as exc:
@@ -113,6 +119,13 @@ def _keep(ws: Workspace, path: Path, folder: Path, from_inbox: bool) -> Path:
     while target.exists():
         target = folder / f"{path.stem}-{n}{path.suffix}"
         n += 1
+    if path.is_symlink():
+        # a link in the inbox: the evidence kept is the scan it points to, never the link (which may dangle later)
+        shutil.copy2(path, target)           # follows the link: the real file's bytes
+        parent = path.parent.resolve()
+        if from_inbox or ws.home.resolve() in (parent, *parent.parents):
+            path.unlink()                    # the link goes; the file it pointed to is not ours to move
+        return target
     if from_inbox or ws.home.resolve() in path.resolve().parents:
         try:
             os.replace(path, target)     # atomic within one filesystem

@@ -2,7 +2,8 @@
 
 - one run at a time: an exclusive lock file in the workspace; a second run says who holds it;
 - a file still being written is not taken (hidden/temporary names, minimum age, size+mtime stable across
-  two looks; NOTES.md "Drop folders").
+  two looks; NOTES.md "Drop folders");
+- what is not a regular file (a FIFO, a socket, a device, a dangling link) is reported, never opened.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import stat
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -55,6 +57,37 @@ def list_inputs(paths: Sequence[Path]) -> list[Path]:
         elif p.is_file():
             out.append(p)
     return out
+
+
+def special_files(paths: Sequence[Path]) -> list[tuple[Path, str]]:
+    """What list_inputs passes over without a word although it is not a hidden or temporary name: FIFOs, sockets,
+    devices, links to nothing or to a folder. They are never opened (reading a FIFO would block the run); the run
+    reports them with a Polish reason (and leaves them where they are) instead of ignoring them."""
+    out: list[tuple[Path, str]] = []
+    for p in paths:
+        entries = (f for f in p.rglob("*") if not any(part.startswith(".") for part in f.relative_to(p).parts)) \
+            if p.is_dir() and not p.is_symlink() else iter([p])
+        for f in entries:
+            if not _is_candidate_name(f) or f.is_file() or (f.is_dir() and not f.is_symlink()):
+                continue
+            out.append((f, _special_reason(f)))
+    return sorted(out)
+
+
+def _special_reason(f: Path) -> str:
+    try:
+        mode = f.stat().st_mode
+    except OSError:
+        return "dowiązanie symboliczne do pliku, którego nie ma (usuń je albo popraw)"
+    if stat.S_ISFIFO(mode):
+        return "kolejka FIFO, nie plik skanu (usuń ją z folderu)"
+    if stat.S_ISSOCK(mode):
+        return "gniazdo (socket), nie plik skanu (usuń je z folderu)"
+    if stat.S_ISBLK(mode) or stat.S_ISCHR(mode):
+        return "plik urządzenia, nie plik skanu (usuń go z folderu)"
+    if stat.S_ISDIR(mode):
+        return "dowiązanie do folderu: pliki z niego nie są czytane (połóż skany bezpośrednio w folderze)"
+    return "nie jest zwykłym plikiem"
 
 
 def ready_files(files: Sequence[Path], min_age_s: float, settle_s: float) -> tuple[list[Path], list[Path]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 from pipeline import store
 from pipeline.base import config as C
-from pipeline.base.errors import PageRejected
+from pipeline.base.errors import PageRejected, StorageFailed, os_reason
 from pipeline.records.page_code import version_fingerprint
 from pipeline.records.reading import PageReading, RejectedPage
 from pipeline.runs.workspace import Workspace
@@ -88,6 +88,8 @@ def read_task(task: tuple[str, int, str, str]) -> PageOutcome:
     path, index, sha, name = task
     try:
         return _read_page(Path(path), index, sha, name)
+    except StorageFailed:
+        raise                  # our own output could not be written (disk full): that stops the run, cleanly
     except Exception as exc:   # an unexpected error on one page must not stop the night's batch
         return PageOutcome(rejected=RejectedPage(name, sha, index, "error",
                                                  f"Błąd wewnętrzny przy czytaniu strony ({type(exc).__name__}: {exc}). "
@@ -147,9 +149,16 @@ def _read_page(path: Path, index: int, sha: str, name: str) -> PageOutcome:
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
+    """Write a review picture or crop whole or not at all. A refusal (disk full) is not a fault of the page:
+    it becomes StorageFailed, which ends the run cleanly (batch.ingest) instead of a page rejected as "error"."""
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        reason = os_reason(exc) if exc.filename else f"{os_reason(exc)} ({path})"
+        raise StorageFailed(f"Nie można zapisać obrazu strony: {reason}.", reason) from None
 
 
 # --- free-text drafts ------------------------------------------------------------------------------
@@ -183,7 +192,8 @@ def draft_pending_texts(ws: Workspace, workers: int) -> int:
     else:
         init_reader({}, folders)
         for task in pending:
+            drafted = _draft(task)       # tesseract first (~0.5 s): the write lock is held only for the write
             with ws.db.atomic():
-                store.set_text_draft(ws.db, *_draft(task))
+                store.set_text_draft(ws.db, *drafted)
             done += 1
     return done

@@ -1,35 +1,41 @@
 """Scans uploaded through the browser (run layer): written into the inbox, then read by the same ingest run
 as the night's, with its readiness, quarantine, exactly-once and locking rules.
 
-Design: synchronous, with a limit. The request writes every file into inbox/ under a temporary name the
-ingest skips (a hidden `.part` name), fsyncs it and renames it to its final name, then runs `batch.ingest`
-on exactly those files and returns the result per file. Synchronous because the result is what the person
-at the desk is waiting for, the run's lock and one-transaction-per-file guarantees are the night's own, and
-no job state has to survive a server restart; the limit (config UPLOAD_MAX_FILES, UPLOAD_MAX_BYTES: tens of
-sheets, about a minute of reading) keeps the request short. Bigger stacks belong on the scanner's share for
-the night. When another run holds the lock (the night's, or a second upload) nothing waits: the files stay
-in inbox/ under their final names and the next run reads them (a fresh file is younger than the inbox's
-minimum age, so a watching run does not take it half-way either).
+Design: the request only writes the files; the reading runs in the background. The request writes every file into
+inbox/ under a temporary name the ingest skips (a hidden `.part` name), fsyncs it, renames it to its final name,
+records an upload job (table upload_jobs) and starts a thread that runs `batch.ingest` on exactly those files,
+writing its progress and then the result per file into the job's row. The request returns at once (a 2,000-page
+upload held a server thread for 165 s before); the admin's page shows the progress and then the results.
+Jobs of one server process run one after another; when another run holds the workspace lock (the night's, or
+another server's) nothing waits: the files stay in inbox/ under their final names and the next run reads them (a
+fresh file is younger than the inbox's minimum age, so a watching run does not take it half-way either). A job
+whose server stopped mid-way shows as interrupted: its files are in inbox/ or already read, never lost or doubled
+(the ingest's own guarantees). `upload_and_ingest` does the same synchronously (tests, scripts).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import hashlib
+import json
 import os
 import re
+import secrets
+import threading
 import unicodedata
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 from pipeline import store
 from pipeline.base import config as C
-from pipeline.base.errors import InvalidInput, Locked
+from pipeline.base.errors import AnkietaError, InvalidInput, Locked
 from pipeline.runs.ingest import batch
-from pipeline.runs.workspace import Workspace
+from pipeline.runs.workspace import Workspace, open_workspace
 
 STATUS_LABELS = {"read": "wczytany", "no-sheet": "wczytany, bez ankiet", "duplicate": "pominięty – już wczytany",
                  "quarantined": "w kwarantannie", "waiting": "czeka na następne wczytywanie",
@@ -78,7 +84,15 @@ def safe_name(original: str) -> str:
     """A plain file name for the inbox: no folders, no hidden or temporary name the ingest would skip,
     Polish letters kept (`Skan urna 2.pdf` -> `Skan_urna_2.pdf`)."""
     base = unicodedata.normalize("NFC", original.replace("\\", "/").rsplit("/", 1)[-1])
-    base = re.sub(r"[^\w.\-]+", "_", base).strip("._~-")[:C.UPLOAD_NAME_MAX_CHARS]
+    base = re.sub(r"[^\w.\-]+", "_", base).strip("._~-")
+    stem, dot, ext = base.rpartition(".")
+    suffix = f".{ext}" if dot and stem and re.fullmatch(r"[A-Za-z0-9]{1,5}", ext) else ""
+    if not suffix:
+        stem = base
+    # a long name is cut in its stem: the extension (what the file is) stays
+    if len(stem) > C.UPLOAD_NAME_MAX_CHARS - len(suffix):
+        stem = stem[:C.UPLOAD_NAME_MAX_CHARS - len(suffix)].rstrip("._~-")
+    base = stem + suffix if stem else ""
     if not base:
         base = "skan"
     if base.lower().endswith(C.TEMP_SUFFIXES) or base.endswith(".powod.txt"):
@@ -163,13 +177,15 @@ def _outcome(ws: Workspace, s: Stored, summary: batch.BatchSummary) -> FileOutco
 
 
 def ingest_uploads(ws: Workspace, stored: Sequence[Stored], user: str, label: str = "",
-                   received: date | None = None) -> UploadResult:
+                   received: date | None = None, progress: Callable[[batch.Progress], None] | None = None) -> UploadResult:
     """Read the stored uploads now (the night's rules); when another run holds the lock, leave them."""
     names = [s.name for s in stored]
-    store.audit(ws.db, user, "scan.upload", {"files": names, "bytes": sum(s.size for s in stored), "label": label})
+    with ws.db.atomic():
+        store.audit(ws.db, user, "scan.upload", {"files": names, "bytes": sum(s.size for s in stored), "label": label})
     try:
         summary = batch.ingest(ws, [s.path for s in stored], label=label or "przesłane przez przeglądarkę",
-                               workers=C.UPLOAD_INGEST_WORKERS, min_age_s=0, settle_s=0, received=received)
+                               workers=C.UPLOAD_INGEST_WORKERS, min_age_s=0, settle_s=0, received=received,
+                               progress=progress)
     except Locked as exc:
         waiting = tuple(FileOutcome(s.original, s.name, "waiting", "Plik czeka w folderze inbox/ na następne "
                                     "wczytywanie.") for s in stored)
@@ -181,3 +197,97 @@ def ingest_uploads(ws: Workspace, stored: Sequence[Stored], user: str, label: st
 def upload_and_ingest(ws: Workspace, files: Sequence[tuple[str, IO[bytes]]], user: str, label: str = "",
                       received: date | None = None) -> UploadResult:
     return ingest_uploads(ws, store_uploads(ws, files), user, label, received)
+
+
+# --- in the background -------------------------------------------------------------------------------------
+
+JOB_LABELS = {"running": "trwa wczytywanie", "done": "zakończone", "interrupted": "przerwane (serwer zatrzymano)",
+              "failed": "zatrzymane błędem"}
+_LIVE: set[str] = set()                 # jobs whose thread runs in this process
+_LIVE_GUARD = threading.Lock()
+_ONE_AT_A_TIME = threading.Lock()       # jobs of one server process read one after another, not into the lock
+
+
+@dataclass(frozen=True)
+class UploadJob:
+    id: str
+    user: str
+    created_at: str
+    status: str                  # a key of JOB_LABELS
+    files: tuple[str, ...]       # the names the browser sent
+    files_done: int = 0
+    pages_done: int = 0
+    current: str = ""
+    result: UploadResult | None = None
+    message: str = ""
+
+    @property
+    def label(self) -> str:
+        return JOB_LABELS[self.status]
+
+    @property
+    def running(self) -> bool:
+        return self.status == "running"
+
+
+def start_upload(ws: Workspace, files: Sequence[tuple[str, IO[bytes]]], user: str, label: str = "",
+                 received: date | None = None) -> str:
+    """Write the uploads into inbox/ (now, in the caller's request) and read them in a background thread; returns
+    the job's id for `upload_job`."""
+    stored = store_uploads(ws, files)
+    job_id = secrets.token_urlsafe(12)
+    store.insert_upload_job(ws.db, job_id, user, json.dumps([s.original for s in stored], ensure_ascii=False))
+    with _LIVE_GUARD:
+        _LIVE.add(job_id)
+    threading.Thread(target=_run_job, args=(ws.home, job_id, stored, user, label, received), daemon=True,
+                     name=f"upload-{job_id}").start()
+    return job_id
+
+
+def _run_job(home: Path, job_id: str, stored: Sequence[Stored], user: str, label: str, received: date | None) -> None:
+    ws = open_workspace(home)
+    try:
+        def progress(p: batch.Progress) -> None:
+            store.update_upload_job(ws.db, job_id, progress_json=json.dumps(
+                {"files_done": p.files_done, "pages_done": p.pages_done, "current": p.current}, ensure_ascii=False))
+
+        with _ONE_AT_A_TIME:
+            result = ingest_uploads(ws, stored, user, label, received, progress)
+        store.update_upload_job(ws.db, job_id, status="done", finished_at=store.now_iso(),
+                                result_json=json.dumps(dataclasses.asdict(result), ensure_ascii=False))
+    except Exception as exc:          # a thread has nobody to raise to: the job's page tells the admin
+        message = exc.message if isinstance(exc, AnkietaError) else f"Błąd wewnętrzny ({type(exc).__name__}: {exc})."
+        with contextlib.suppress(AnkietaError):
+            store.update_upload_job(ws.db, job_id, status="failed", finished_at=store.now_iso(),
+                                    message=message + " Pliki, których nie wczytano, czekają w folderze inbox/ na "
+                                                      "następne wczytywanie.")
+    finally:
+        with _LIVE_GUARD:
+            _LIVE.discard(job_id)
+        ws.db.close()
+
+
+def _result_from(data: dict[str, Any]) -> UploadResult:
+    files = tuple(FileOutcome(**{**f, "sheets": tuple(f["sheets"]),
+                                 "rejected_pages": tuple(tuple(p) for p in f["rejected_pages"])}) for f in data["files"])
+    return UploadResult(files, int(data["batch_id"]), str(data.get("locked_message", "")))
+
+
+def _job_from(row: dict[str, Any]) -> UploadJob:
+    progress = json.loads(row["progress_json"] or "{}")
+    status = row["status"]
+    with _LIVE_GUARD:
+        if status == "running" and row["id"] not in _LIVE:
+            status = "interrupted"      # the server stopped during the run (or another server process runs it)
+    return UploadJob(row["id"], row["user"], row["created_at"], status, tuple(json.loads(row["files_json"] or "[]")),
+                     int(progress.get("files_done", 0)), int(progress.get("pages_done", 0)), str(progress.get("current", "")),
+                     _result_from(json.loads(row["result_json"])) if row["result_json"] else None, row["message"] or "")
+
+
+def upload_job(ws: Workspace, job_id: str) -> UploadJob | None:
+    row = store.get_upload_job(ws.db, job_id)
+    return _job_from(row) if row else None
+
+
+def recent_upload_jobs(ws: Workspace, limit: int = 5) -> list[UploadJob]:
+    return [_job_from(r) for r in store.recent_upload_jobs(ws.db, limit)]
